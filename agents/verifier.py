@@ -1,0 +1,47 @@
+"""The verifier: did the subgoal succeed? Its reward goes back to the skill that ran.
+
+The programmatic mode asks the env itself (achievement counters, inventory); it is the
+ground truth where the env can answer, as it always can for Crafter achievements.
+"""
+
+from __future__ import annotations
+
+from graphs.state import Subgoal, Verdict
+
+
+def check(
+    subgoal: Subgoal,
+    baseline: dict[str, int],
+    achievements: dict[str, int],
+    inventory: dict[str, int],
+) -> bool:
+    """True when the subgoal's inventory need is met, or (with no need) its achievement rose."""
+    if subgoal.need:
+        return all(inventory.get(item, 0) >= n for item, n in subgoal.need.items())
+    return achievements.get(subgoal.name, 0) > baseline.get(subgoal.name, 0)
+
+
+def verify(
+    subgoal: Subgoal,
+    baseline: dict[str, int],
+    achievements: dict[str, int],
+    inventory: dict[str, int],
+    *,
+    steps: int,
+    stopped: str,
+    error: str | None,
+) -> Verdict:
+    """Judge one skill execution against the env and explain a failure for the replanner."""
+    ok = check(subgoal, baseline, achievements, inventory)
+    if ok:
+        return Verdict(success=True, reward=1.0, critique=f"{subgoal.text}: done in {steps} steps")
+    parts = [f"{subgoal.text}: not achieved after {steps} steps"]
+    for item, n in subgoal.need.items():
+        parts.append(f"{item} {inventory.get(item, 0)}/{n}")
+    if stopped == "budget":
+        parts.append("the skill ran out of steps")
+    elif stopped == "episode_over":
+        parts.append("the episode ended")
+    if error:
+        parts.append(f"skill error: {error}")
+    return Verdict(success=False, reward=0.0, critique="; ".join(parts))

@@ -1,0 +1,3 @@
+"""Gymnasium environments with a text face: Crafter (default), BabyAI, MineDojo."""
+
+from __future__ import annotations

@@ -1,0 +1,458 @@
+"""``CrafterAPI``: the primitive API that Crafter code skills (built-in or LLM-written) call.
+
+Every action goes through the real env (``env.step``) and is counted against a budget.
+Navigation reads only ``env.memory`` (cells the player has seen), never the world map.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from envs._crafter_nav import DIRECTIONS, MOVE_ACTIONS, VIEW, explore_target, plan_path
+from envs._errors import BudgetExhausted, EpisodeOver
+
+if TYPE_CHECKING:
+    from envs.crafter import CrafterEnv
+
+__all__ = ["CrafterAPI"]
+
+logger = logging.getLogger(__name__)
+
+_DIRECTION_NAMES = {"left": 0, "right": 1, "up": 2, "down": 3}
+_CREATURES = {"cow", "zombie", "skeleton", "arrow", "plant", "player"}
+_DEFEAT = {"cow": "eat_cow", "zombie": "defeat_zombie", "skeleton": "defeat_skeleton"}
+
+
+class CrafterAPI:
+    """Primitive actions and queries over a :class:`~envs.crafter.CrafterEnv`.
+
+    ``budget`` is the number of env steps this API may take; past it every action raises
+    :class:`BudgetExhausted`. When the episode ends an action raises :class:`EpisodeOver`.
+    ``need`` tells a skill how many of each item the planner wants (e.g. ``{"wood": 4}``).
+    """
+
+    def __init__(self, env: CrafterEnv, budget: int, need: dict[str, int] | None = None) -> None:
+        self.env = env
+        self.auto_defend = True
+        """While navigating, hit a zombie that stands next to the player (it follows and
+        hits back otherwise)."""
+        self.budget = int(budget)
+        self._need = dict(need or {})
+        self._steps = 0
+        self._over = False
+        self.rules = env.rules
+        self._actions = {name: i for i, name in enumerate(env.action_names)}
+
+    # ------------------------------------------------------------------ state
+    @property
+    def info(self) -> dict[str, Any]:
+        """The env's latest info (local view, inventory, ...)."""
+        return self.env.info
+
+    @property
+    def inventory(self) -> dict[str, int]:
+        """Current inventory, e.g. ``{"wood": 2, "health": 9, ...}`` (a copy)."""
+        return dict(self.env.info["inventory"])
+
+    @property
+    def achievements(self) -> dict[str, int]:
+        """How many times each achievement was unlocked this episode (a copy)."""
+        return dict(self.env.info["achievements"])
+
+    @property
+    def need(self) -> dict[str, int]:
+        """Item counts the planner asks this skill to reach, e.g. ``{"wood": 4}``."""
+        return dict(self._need)
+
+    @property
+    def steps_used(self) -> int:
+        """Env steps taken through this API so far."""
+        return self._steps
+
+    @property
+    def steps_left(self) -> int:
+        """Env steps left in the budget."""
+        return max(0, self.budget - self._steps)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """The player's world cell ``(x, y)``; x grows rightward, y downward."""
+        return tuple(self.env.info["player_pos"])
+
+    @property
+    def facing(self) -> tuple[int, int]:
+        """The direction the player faces, ``(dx, dy)``, e.g. ``(0, 1)`` = down."""
+        return tuple(self.env.info["facing"])
+
+    # ------------------------------------------------------------------ perception
+    def see(self, kind: str) -> bool:
+        """Whether a cell or creature of ``kind`` (e.g. ``"tree"``, ``"cow"``) is in view now."""
+        info = self.env.info
+        return bool((info["local_view"] == kind).any() or (info["local_materials"] == kind).any())
+
+    def known(self, kind: str) -> bool:
+        """Whether ``kind`` is in the agent's memory of seen cells (in view or remembered)."""
+        return self.env.memory.known(kind)
+
+    def near(self, kind: str) -> bool:
+        """Whether ``kind`` is in the 3x3 area around the player (what ``make_*`` checks)."""
+        info = self.env.info
+        cx, cy = VIEW[0] // 2, VIEW[1] // 2
+        for grid in (info["local_materials"], info["local_view"]):
+            if (grid[cx - 1 : cx + 2, cy - 1 : cy + 2] == kind).any():
+                return True
+        return False
+
+    def facing_kind(self) -> str:
+        """What the faced cell holds: a creature name if one is there, else its material."""
+        info = self.env.info
+        fx, fy = info["facing"]
+        return str(info["local_view"][VIEW[0] // 2 + fx, VIEW[1] // 2 + fy])
+
+    def facing_material(self) -> str:
+        """The material of the faced cell (ignores a creature standing on it)."""
+        info = self.env.info
+        fx, fy = info["facing"]
+        return str(info["local_materials"][VIEW[0] // 2 + fx, VIEW[1] // 2 + fy])
+
+    # ------------------------------------------------------------------ raw actions
+    def act(self, action_name: str) -> dict[str, Any]:
+        """Take one raw crafter action by name (e.g. ``"move_left"``); returns the new info.
+
+        A move onto lava (certain death) is replaced by ``noop``."""
+        if action_name not in self._actions:
+            raise ValueError(f"unknown action {action_name!r}; known: {list(self._actions)}")
+        if self._over:
+            raise EpisodeOver("the episode is over")
+        if self._steps >= self.budget:
+            raise BudgetExhausted(f"step budget of {self.budget} spent")
+        if action_name in MOVE_ACTIONS and self._into_lava(MOVE_ACTIONS.index(action_name)):
+            logger.warning(
+                "refused %s into lava (the player would die); waiting instead", action_name
+            )
+            action_name = "noop"
+        _, _, terminated, truncated, info = self.env.step(self._actions[action_name])
+        self._steps += 1
+        if terminated or truncated:
+            self._over = True
+            raise EpisodeOver("the player died" if terminated else "episode length reached")
+        return info
+
+    def _into_lava(self, d: int) -> bool:
+        x, y = self.position
+        dx, dy = DIRECTIONS[d]
+        return self.env.memory.material_at((x + dx, y + dy)) == "lava"
+
+    def noop(self) -> None:
+        """Wait one step."""
+        self.act("noop")
+
+    def do(self) -> None:
+        """Interact with the faced cell: collect, hit a creature, drink, eat."""
+        self.act("do")
+
+    def sleep(self) -> None:
+        """Sleep one step (only starts when energy is below max)."""
+        self.act("sleep")
+
+    def face(self, direction_or_kind: str) -> bool:
+        """Face ``"left"``/``"right"``/``"up"``/``"down"`` (a move that may step if the cell
+        is free), or walk to and face the nearest ``kind``. True when done."""
+        if direction_or_kind in _DIRECTION_NAMES:
+            self.act(MOVE_ACTIONS[_DIRECTION_NAMES[direction_or_kind]])
+            return True
+        return self.move_toward(direction_or_kind)
+
+    # ------------------------------------------------------------------ navigation
+    def _goal_facing(self, kinds: set[str]) -> Any:
+        memory = self.env.memory
+        mask = memory.mask(kinds)
+        free_needed = not (kinds & _CREATURES)
+        blocked = np.zeros_like(mask)
+        if free_needed:  # a material target must not have a creature on it
+            for p in memory.visible_objects:
+                blocked[p] = True
+        w, h = mask.shape
+        ok = (mask & ~blocked).tolist()
+
+        def goal(x: int, y: int, dx: int, dy: int) -> bool:
+            tx, ty = x + dx, y + dy
+            return 0 <= tx < w and 0 <= ty < h and ok[tx][ty]
+
+        return goal
+
+    def _step_along(self, moves: list[int], limit: int) -> int:
+        """Take up to ``limit`` planned moves, stopping when the result differs from the
+        plan (a creature in the way, a newly seen obstacle); returns moves taken."""
+        taken = 0
+        for d in moves[:limit]:
+            if self._defend():
+                break
+            pos = self.position
+            dx, dy = DIRECTIONS[d]
+            target = (pos[0] + dx, pos[1] + dy)
+            inside = self._inside(target)
+            expect_move = inside and bool(self.env.memory.passable()[target])
+            if inside and not expect_move and self._diggable()[target]:
+                # Dig through: turn to it, mine it (it leaves a path), then step in.
+                self.act(MOVE_ACTIONS[d])
+                if self.facing_material() != self.env.memory.material_at(target):
+                    break
+                self.do()
+                taken += 2
+                expect_move = self.env.memory.material_at(target) in self.rules.walkable
+            self.act(MOVE_ACTIONS[d])
+            taken += 1
+            moved = self.position != pos
+            if moved != expect_move:
+                break
+        return taken
+
+    def _defend(self) -> bool:
+        """Fight a zombie next to the player (up to 8 steps); True if it acted."""
+        if not self.auto_defend:
+            return False
+        x, y = self.position
+        memory = self.env.memory
+        acted = False
+        for _ in range(8):
+            zombies = [
+                d
+                for d, (dx, dy) in enumerate(DIRECTIONS)
+                if memory.visible_objects.get((x + dx, y + dy)) == "zombie"
+            ]
+            if not zombies:
+                break
+            acted = True
+            if self.facing_kind() == "zombie":
+                self.do()
+            else:
+                self.act(MOVE_ACTIONS[zombies[0]])  # blocked by the zombie: turns only
+            x, y = self.position
+        return acted
+
+    def _diggable(self) -> np.ndarray:
+        """Seen cells the player can mine into a walkable cell with the tools held."""
+        inv = self.inventory
+        kinds = [
+            source
+            for source, info in self.rules.collect.items()
+            if info["leaves"] in self.rules.walkable
+            and all(inv.get(k, 0) >= v for k, v in info["require"].items())
+        ]
+        return self.env.memory.mask(kinds)
+
+    def _plan(self, goal: Any) -> list[int] | None:
+        memory = self.env.memory
+        return plan_path(memory.passable(), self.position, self.facing, goal, self._diggable())
+
+    def _inside(self, p: tuple[int, int]) -> bool:
+        w, h = self.env.memory.area
+        return 0 <= p[0] < w and 0 <= p[1] < h
+
+    def move_toward(self, kind: str | Iterable[str], max_steps: int | None = None) -> bool:
+        """Walk until adjacent to and facing a cell or creature of ``kind`` (one name or a
+        list of names); explores first if none is known. Plans over seen cells only, never
+        through lava or water. Returns True when facing it."""
+        kinds = {kind} if isinstance(kind, str) else set(kind)
+        limit = self.steps_left if max_steps is None else min(max_steps, self.steps_left)
+        start = self._steps
+        creature = bool(kinds & _CREATURES)
+        while True:
+            if self._facing_any(kinds):
+                return True
+            left = limit - (self._steps - start)
+            if left <= 0:
+                if self.steps_left <= 0:
+                    raise BudgetExhausted(f"step budget of {self.budget} spent")
+                return False
+            path = None
+            if any(self.known(k) for k in kinds):
+                path = self._plan(self._goal_facing(kinds))
+            if path is None:
+                self._explore_once(min(left, 8))
+                continue
+            # Creatures move: replan after every step; materials: follow longer.
+            self._step_along(path, 1 if creature else min(left, 12))
+
+    def move_near(self, kinds: str | Iterable[str], max_steps: int | None = None) -> bool:
+        """Walk until every one of ``kinds`` (e.g. ``["table", "furnace"]``) is in the 3x3
+        area around the player, as ``make_*`` requires. Returns True when there."""
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        limit = self.steps_left if max_steps is None else min(max_steps, self.steps_left)
+        start = self._steps
+        while True:
+            if all(self.near(k) for k in kinds):
+                return True
+            left = limit - (self._steps - start)
+            if left <= 0:
+                return False
+            if not all(self.known(k) for k in kinds):
+                self._explore_once(min(left, 8))
+                continue
+            masks = [self.env.memory.mask([k]) for k in kinds]
+            w, h = masks[0].shape
+            grids = [m.tolist() for m in masks]
+
+            def goal(
+                x: int, y: int, dx: int, dy: int, grids: list = grids, w: int = w, h: int = h
+            ) -> bool:
+                for g in grids:
+                    if not any(
+                        g[i][j]
+                        for i in range(max(x - 1, 0), min(x + 2, w))
+                        for j in range(max(y - 1, 0), min(y + 2, h))
+                    ):
+                        return False
+                return True
+
+            path = self._plan(goal)
+            if path is None:
+                self._explore_once(min(left, 8))
+                continue
+            self._step_along(path, min(left, 12))
+
+    def explore(self, steps: int) -> None:
+        """Walk for ``steps`` steps toward the nearest places with the most unseen cells."""
+        start = self._steps
+        while self._steps - start < steps:
+            self._explore_once(steps - (self._steps - start))
+
+    def _explore_once(self, steps: int) -> None:
+        memory = self.env.memory
+        passable = memory.passable()
+        diggable = self._diggable()
+        target = explore_target(memory, passable, self.position, diggable)
+        path = None
+        if target is not None and target != self.position:
+            tx, ty = target
+            path = plan_path(
+                passable,
+                self.position,
+                self.facing,
+                lambda x, y, dx, dy: (x, y) == (tx, ty),
+                diggable,
+            )
+        if not path:
+            # Nothing left to discover from here: a random safe move keeps things going.
+            x, y = self.position
+            safe = [
+                d
+                for d, (dx, dy) in enumerate(DIRECTIONS)
+                if self._inside((x + dx, y + dy))
+                and memory.material_at((x + dx, y + dy)) in self.rules.walkable
+            ]
+            if not safe:
+                self.noop()
+                return
+            self.act(MOVE_ACTIONS[safe[int(self.env.np_random.integers(len(safe)))]])
+            return
+        self._step_along(path, max(1, steps))
+
+    def _facing_any(self, kinds: set[str]) -> bool:
+        return self.facing_kind() in kinds or (
+            self.facing_material() in kinds and self.facing_kind() not in _CREATURES
+        )
+
+    # ------------------------------------------------------------------ composite actions
+    def collect(self, kind: str, until: int | None = None) -> bool:
+        """Collect from ``kind`` (a source like ``"tree"`` or an item like ``"wood"``) until
+        the item count reaches ``until`` (default: one more than now). Returns True on
+        success, False when a needed tool is missing or no source can be reached."""
+        item, source = self._item_and_source(kind)
+        req = self.rules.requirement(f"collect_{item}")
+        if self.rules.missing(req.achievement, self.inventory):
+            return False
+        have = self.inventory.get(item, 0)
+        gain = 1 if until is None else until - have
+        if gain <= 0:
+            return True
+        maximum = self.rules.items.get(item, {}).get("max", 9)
+        counter0 = self.achievements.get(req.achievement, 0)
+        misses = 0
+        while True:
+            got = self.achievements.get(req.achievement, 0) - counter0
+            if got >= gain or (until is not None and self.inventory.get(item, 0) >= until):
+                return True
+            if item != "drink" and self.inventory.get(item, 0) >= maximum:
+                return got > 0
+            if not self.move_toward(source):
+                return False
+            before = self.achievements.get(req.achievement, 0)
+            self.do()
+            if self.achievements.get(req.achievement, 0) == before:
+                misses += 1
+                if req.probability >= 1.0 and misses > 20:
+                    return False
+
+    def attack(self, kind: str, max_steps: int | None = None) -> bool:
+        """Hit a creature (``"cow"``, ``"zombie"``, ``"skeleton"``) until it dies; True when
+        its achievement counter (eat_cow, defeat_zombie, defeat_skeleton) increased."""
+        name = _DEFEAT.get(kind)
+        if name is None:
+            raise ValueError(f"cannot attack {kind!r}; one of {sorted(_DEFEAT)}")
+        limit = self.steps_left if max_steps is None else min(max_steps, self.steps_left)
+        start, counter0 = self._steps, self.achievements[name]
+        while self.achievements[name] == counter0:
+            left = limit - (self._steps - start)
+            if left <= 0:
+                return False
+            if self.facing_kind() == kind:
+                self.do()
+            elif not self.move_toward(kind, max_steps=left):
+                return False
+        return True
+
+    def place(self, item: str) -> bool:
+        """Place ``item`` (``"table"``, ``"furnace"``, ``"stone"``, ``"plant"``) on a free
+        faced cell of an allowed material, walking to one if needed. True on success."""
+        name = f"place_{item}"
+        req = self.rules.requirement(name)
+        if self.rules.missing(name, self.inventory):
+            return False
+        counter0 = self.achievements[name]
+        for _ in range(5):
+            if not self._facing_free(req.face) and not self.move_toward(req.face, max_steps=30):
+                return False
+            self.act(name)
+            if self.achievements[name] > counter0:
+                return True
+        return False
+
+    def _facing_free(self, materials: list[str]) -> bool:
+        return self.facing_material() in materials and self.facing_kind() not in _CREATURES
+
+    def make(self, item: str) -> bool:
+        """Make ``item`` (e.g. ``"wood_pickaxe"``), walking next to a remembered table (and
+        furnace) first if needed. False if the inventory lacks materials or none is known."""
+        name = f"make_{item}"
+        req = self.rules.requirement(name)
+        if self.rules.missing(name, self.inventory, self.rules.materials):
+            return False
+        if not all(self.near(k) for k in req.nearby):
+            if not all(self.known(k) for k in req.nearby):
+                return False
+            if not self.move_near(req.nearby):
+                return False
+        counter0 = self.achievements[name]
+        self.act(name)
+        return self.achievements[name] > counter0
+
+    # ------------------------------------------------------------------ helpers
+    def _item_and_source(self, kind: str) -> tuple[str, str]:
+        for source, info in self.rules.collect.items():
+            (item,) = info["receive"]
+            if kind in (source, item):
+                return item, source
+        raise ValueError(f"nothing to collect from {kind!r}")
+
+    def missing(self, achievement: str) -> list[str]:
+        """Unmet preconditions of ``achievement`` here and now ([] = feasible)."""
+        info = self.env.info
+        cx, cy = VIEW[0] // 2, VIEW[1] // 2
+        nearby = set(info["local_materials"][cx - 1 : cx + 2, cy - 1 : cy + 2].ravel().tolist())
+        return self.rules.missing(achievement, self.inventory, nearby)

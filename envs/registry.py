@@ -1,0 +1,92 @@
+"""The environments mendako knows, and a session object that gives the graph one face over each.
+
+The graph never touches an env module directly: it holds an `EnvSession` (in the run
+context), which knows the env's rules, its text description, its primitive API for skills,
+and what the player has achieved.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+ENV_IDS = ("crafter", "babyai", "minedojo")
+
+
+class UnknownEnvError(ValueError):
+    """The env id is not one mendako knows."""
+
+
+def adapter(env_id: str) -> ModuleType:
+    """The module of an env adapter (`envs.crafter`, ...); raises UnknownEnvError."""
+    base = env_id.split(":", 1)[0].split("-", 1)[0].lower()
+    if base not in ENV_IDS:
+        raise UnknownEnvError(f"unknown env {env_id!r}; choose one of: {', '.join(ENV_IDS)}")
+    return importlib.import_module(f"envs.{base}")
+
+
+@dataclass
+class EnvSession:
+    """A live env plus what the graph asks of it: description, rules, API, progress."""
+
+    env_id: str
+    seed: int
+    module: ModuleType
+    env: Any
+
+    @classmethod
+    def open(cls, env_id: str, seed: int, **kw: Any) -> EnvSession:
+        """Make the env and reset it with `seed`."""
+        module = adapter(env_id)
+        env = module.make(env_id, seed=seed, **kw)
+        env.reset(seed=seed)
+        return cls(env_id=env_id, seed=seed, module=module, env=env)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The env's latest info dict (fair perception only)."""
+        return self.env.info
+
+    @property
+    def rules(self) -> Any:
+        """The env's rules object (preconditions, prerequisites, checks)."""
+        return self.module.load_rules()
+
+    def describe(self) -> str:
+        """A short English description of what the player perceives now."""
+        return self.module.describe(None, self.env.info, self.env.memory)
+
+    def api(self, budget: int, need: dict[str, int]) -> Any:
+        """A primitive API for one skill execution, limited to `budget` env steps."""
+        return self.module.make_api(self.env, budget=budget, need=need)
+
+    @property
+    def inventory(self) -> dict[str, int]:
+        """The player's inventory."""
+        return dict(self.info.get("inventory", {}))
+
+    @property
+    def achievements(self) -> dict[str, int]:
+        """How many times each achievement has been unlocked this episode."""
+        return dict(self.info.get("achievements", {}))
+
+    def known_kinds(self) -> set[str]:
+        """Kinds of things the player has seen (in view or remembered)."""
+        return {k for k in self.module.KINDS if self.env.memory.known(k)}
+
+    @property
+    def steps(self) -> int:
+        """Env steps taken since reset."""
+        return len(self.env.action_log)
+
+    @property
+    def episode_over(self) -> bool:
+        """Whether the episode has ended (death or time limit)."""
+        return bool(self.env.episode_over)
+
+    def replay(self, actions: list[int]) -> None:
+        """Step the recorded actions again (to rebuild a run after a crash)."""
+        for a in actions:
+            self.env.step(a)

@@ -1,0 +1,1 @@
+"""The LangGraph machine: state, one node per file, routers, the graph factory and traces."""

@@ -1,0 +1,30 @@
+"""The graph factory: plan -> score_affordances -> execute_skill -> verify -> route."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from graphs.context import RunContext
+from graphs.nodes.execute_skill import execute_skill
+from graphs.nodes.plan import plan
+from graphs.nodes.score_affordances import score_affordances
+from graphs.nodes.verify import verify
+from graphs.routers import route_after_plan, route_after_verify
+from graphs.state import AgentState, InputState
+
+
+def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+    """Compile mendako's state machine. Models, library and env come in the run's context."""
+    g = StateGraph(AgentState, context_schema=RunContext, input_schema=InputState)
+    g.add_node("plan", plan)
+    g.add_node("score_affordances", score_affordances)
+    g.add_node("execute_skill", execute_skill)
+    g.add_node("verify", verify)
+    g.add_edge(START, "plan")
+    g.add_conditional_edges("plan", route_after_plan)
+    g.add_edge("score_affordances", "execute_skill")
+    g.add_edge("execute_skill", "verify")
+    g.add_conditional_edges("verify", route_after_verify)
+    return g.compile(checkpointer=checkpointer, name="mendako")

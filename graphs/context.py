@@ -1,0 +1,43 @@
+"""Run context: what a run needs that is not state (live env, models, library, settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """Settings of one run; the CLI builds this, the graph only reads it."""
+
+    env_id: str = "crafter"
+    """Environment the run acts in."""
+    seed: int = 0
+    """World seed; the env is rebuilt from it when a run is resumed."""
+    llm: str = "embedded"
+    """LLM backend spec string (see `agents.llm`)."""
+    max_replans: int = 3
+    """How many times the planner may replan after failed subgoals before the run gives up."""
+    skill_budget: int = 400
+    """Env steps a single skill execution may spend."""
+    max_env_steps: int = 10_000
+    """Env steps the whole run may spend."""
+    ground_target: bool = True
+    """Check that the goal's words support the achievement the LLM read it as."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunContext:
+    """Everything nodes need besides the state; the env is live (not serialisable), so here."""
+
+    env: Any
+    """The live environment session (an `envs.registry.EnvSession`)."""
+    llm: BaseChatModel
+    """Chat model for planning (structured output) and judging."""
+    scorer: Any
+    """Log-likelihood scorer for SayCan usefulness (`agents.llm.Scorer`)."""
+    library: Any
+    """The skill library (`skills.library.SkillLibrary`)."""
+    settings: RunSettings = field(default_factory=RunSettings)

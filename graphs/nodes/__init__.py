@@ -1,0 +1,1 @@
+"""Graph nodes, one per file: each is `(state, runtime) -> partial update`."""

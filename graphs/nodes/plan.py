@@ -1,0 +1,64 @@
+"""Node `plan`: read the goal into a target and a subgoal list; replan after a failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents import planner
+from agents._prompts import render
+from graphs.context import RunContext
+from graphs.state import AgentState
+
+NOT_ACHIEVABLE = "not achievable with the current skills"
+
+
+def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Propose (LLM), ground and repair (rules) a plan; give up after too many replans."""
+    ctx = runtime.context
+    session = ctx.env
+    # Any verdict means we are back here after an attempt: a failure, or a plan used up.
+    replanning = state.verdict is not None
+    replans = state.replans + int(replanning)
+    if replans > ctx.settings.max_replans:
+        return {
+            "replans": replans,
+            "outcome": "failed",
+            "message": f"gave up after {ctx.settings.max_replans} replans: {NOT_ACHIEVABLE}",
+        }
+    failure = ""
+    if replanning and state.history:
+        last = state.history[-1]
+        failure = render(
+            "planner_failure",
+            subgoal=last.subgoal.text,
+            skill=last.skill,
+            critique=last.verdict.critique,
+        )
+    observation = session.describe()
+    names = list(session.rules.achievements)
+    proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
+    target, source = proposal.target, "llm"
+    if ctx.settings.ground_target:
+        target, source = planner.ground_target(state.goal, proposal.target, names)
+    update: dict[str, Any] = {"llm_log": [exchange], "observation": observation}
+    if target is None:
+        return update | {
+            "target": None,
+            "outcome": "not_achievable",
+            "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}",
+        }
+    steps, notes = planner.repair(proposal, target, session.rules, session.inventory)
+    notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
+    update |= {
+        "target": target,
+        "plan": steps,
+        "cursor": 0,
+        "replans": replans,
+        "verdict": None,
+        "message": "; ".join(notes),
+    }
+    if state.target is None:
+        update["target_start"] = session.achievements.get(target, 0)
+    return update

@@ -1,0 +1,27 @@
+"""Node `score_affordances`: SayCan over the library for the current subgoal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents import affordance
+from graphs.context import RunContext
+from graphs.state import AgentState
+
+
+def score_affordances(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Rank every skill by usefulness x affordance and choose the best one."""
+    ctx = runtime.context
+    subgoal = state.subgoal
+    assert subgoal is not None, "routed to score_affordances without a subgoal"
+    skills = list(ctx.library)
+    scores, exchange = affordance.rank(ctx.scorer, subgoal.instruction, skills, ctx.env)
+    chosen = scores[0].skill if scores and scores[0].score > 0 else None
+    return {
+        "candidates": scores,
+        "chosen": chosen,
+        "observation": ctx.env.describe(),
+        "llm_log": [exchange],
+    }

@@ -1,0 +1,56 @@
+"""Node `verify`: judge the subgoal, reward the skill, and decide what comes next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents import verifier
+from graphs.context import RunContext
+from graphs.state import AgentState, StepRecord
+
+
+def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Check the env; write the verdict into history and the skill's success record."""
+    ctx = runtime.context
+    session = ctx.env
+    subgoal = state.subgoal
+    assert subgoal is not None, "routed to verify without a subgoal"
+    achievements = session.achievements
+    verdict = verifier.verify(
+        subgoal,
+        state.baseline,
+        achievements,
+        session.inventory,
+        steps=state.last_steps,
+        stopped=state.last_stopped,
+        error=state.last_error,
+    )
+    if state.chosen is not None:
+        ctx.library.record(state.chosen, verdict.success)
+        skill = ctx.library.get(state.chosen)
+        feedback = getattr(skill, "feedback", None)
+        if feedback is not None:
+            feedback(verdict.reward)
+    record = StepRecord(
+        index=len(state.history),
+        subgoal=subgoal,
+        skill=state.chosen or "-",
+        candidates=state.candidates,
+        steps=state.last_steps,
+        stopped=state.last_stopped,
+        error=state.last_error,
+        verdict=verdict,
+    )
+    update: dict[str, Any] = {"verdict": verdict, "history": [record]}
+    goal_met = state.target is not None and achievements.get(state.target, 0) > state.target_start
+    if goal_met:
+        return update | {"outcome": "achieved", "message": f"{state.target} achieved"}
+    if session.episode_over:
+        return update | {"outcome": "episode_over", "message": "the episode ended"}
+    if state.env_steps >= ctx.settings.max_env_steps:
+        return update | {"outcome": "failed", "message": "env step budget spent"}
+    if verdict.success:
+        update["cursor"] = state.cursor + 1
+    return update

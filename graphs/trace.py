@@ -1,0 +1,165 @@
+"""Run store: each run's folder (`$MENDAKO_HOME/runs/<run-id>/`) with its checkpoints, its
+flushed event log (`trace.jsonl`, one line per node update) and `meta.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import BaseModel
+
+from graphs import state as state_mod
+from skills._home import mendako_home, write_json_atomic
+
+# Registering the state's classes lets checkpoints reload them without warnings.
+_STATE_TYPES = [
+    state_mod.Subgoal,
+    state_mod.SkillScore,
+    state_mod.Verdict,
+    state_mod.LLMExchange,
+    state_mod.StepRecord,
+    state_mod.AgentState,
+]
+
+
+class RunNotFound(LookupError):
+    """No run with that id (or unique id prefix)."""
+
+
+def runs_root(home: Path | None = None) -> Path:
+    """The folder holding all runs."""
+    root = (home or mendako_home()) / "runs"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def new_run_id(env_id: str, goal: str, seed: int) -> str:
+    """A cleanrl-style run name: `<env>__<goal-slug>__<seed>__<unix time>`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or "goal"
+    return f"{env_id}__{slug}__{seed}__{int(time.time() * 1000)}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class Run:
+    """One run's folder."""
+
+    id: str
+    path: Path
+
+    @property
+    def meta_path(self) -> Path:
+        """`meta.json`: goal, env, seed, llm spec, version, outcome."""
+        return self.path / "meta.json"
+
+    @property
+    def trace_path(self) -> Path:
+        """`trace.jsonl`: one event per node update."""
+        return self.path / "trace.jsonl"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite checkpoint database."""
+        return self.path / "checkpoints.sqlite"
+
+    def meta(self) -> dict[str, Any]:
+        """The run's meta.json (empty if missing or unreadable)."""
+        try:
+            return json.loads(self.meta_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def write_meta(self, **fields: Any) -> None:
+        """Update meta.json atomically."""
+        write_json_atomic(self.meta_path, self.meta() | fields)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The events of trace.jsonl, in order; a torn last line (crash) is skipped."""
+        if not self.trace_path.is_file():
+            return
+        with self.trace_path.open() as f:
+            for line in f:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def checkpointer(self) -> SqliteSaver:
+        """A SQLite checkpointer over this run's database."""
+        conn = sqlite3.connect(self.db_path, check_same_thread=False)
+        serde = JsonPlusSerializer(allowed_msgpack_modules=_STATE_TYPES)
+        return SqliteSaver(conn, serde=serde)
+
+
+class TraceWriter:
+    """Appends events to trace.jsonl, one flushed line each (like Crafter's StatsRecorder)."""
+
+    def __init__(self, run: Run) -> None:
+        self._f = run.trace_path.open("a", buffering=1)
+
+    def write(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append one event and return it."""
+        event = {"t": round(time.time(), 4), "kind": kind} | _jsonable(fields)
+        self._f.write(json.dumps(event) + "\n")
+        self._f.flush()
+        return event
+
+    def close(self) -> None:
+        """Close the file."""
+        self._f.close()
+
+
+def create_run(env_id: str, goal: str, seed: int, home: Path | None = None) -> Run:
+    """Make a new run folder."""
+    run_id = new_run_id(env_id, goal, seed)
+    path = runs_root(home) / run_id
+    path.mkdir(parents=True)
+    return Run(run_id, path)
+
+
+def find_run(run_id: str, home: Path | None = None) -> Run:
+    """The run with this id, a unique prefix of it, or 'last' for the newest."""
+    root = runs_root(home)
+    if run_id == "last":
+        runs = list_runs(home)
+        if not runs:
+            raise RunNotFound("there are no runs yet")
+        return runs[0]
+    exact = root / run_id
+    if exact.is_dir():
+        return Run(run_id, exact)
+    matches = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(run_id)]
+    if len(matches) == 1:
+        return Run(matches[0].name, matches[0])
+    if not matches:
+        raise RunNotFound(f"no run {run_id!r} (see `mendako trace list`)")
+    raise RunNotFound(f"{run_id!r} matches {len(matches)} runs; give more of the id")
+
+
+def list_runs(home: Path | None = None) -> list[Run]:
+    """All runs, newest first (by the time stamp in the id)."""
+    runs = [Run(p.name, p) for p in runs_root(home).iterdir() if p.is_dir()]
+
+    def started(r: Run) -> int:
+        tail = r.id.rsplit("__", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    return sorted(runs, key=started, reverse=True)

@@ -1,0 +1,31 @@
+"""Where mendako keeps the user's things: `$MENDAKO_HOME` (default `~/.mendako`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def mendako_home() -> Path:
+    """The user's mendako folder (skills, runs, caches), created on first use."""
+    home = Path(os.environ.get("MENDAKO_HOME") or Path.home() / ".mendako").expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a crash leaves either the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

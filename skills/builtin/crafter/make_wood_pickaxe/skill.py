@@ -1,0 +1,13 @@
+"""Built-in Crafter skill: make a wood pickaxe at a table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.crafter import CrafterAPI
+
+
+def run(api: CrafterAPI) -> None:
+    """Make a wood pickaxe at a table; walks to a remembered table first."""
+    api.make("wood_pickaxe")

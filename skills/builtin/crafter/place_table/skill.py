@@ -1,0 +1,13 @@
+"""Built-in Crafter skill: place a crafting table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.crafter import CrafterAPI
+
+
+def run(api: CrafterAPI) -> None:
+    """Place a crafting table (materials must be held)."""
+    api.place("table")

@@ -1,0 +1,344 @@
+"""Bootstrap of the sandbox child: run as ``python -I -S -B -u _child.py``, never imported.
+
+It stays import-light (no site, no numpy/torch) so a skill starts in a few milliseconds.
+Order matters: read the init message, lock the process down (rlimits, landlock, seccomp,
+poisoned modules), then execute the skill with curated builtins and call ``run(api)``
+where ``api`` forwards to the parent over stdin/stdout. The skill's own prints go to fd 2.
+
+Wire format: 4-byte big-endian length + payload. Parent -> child payloads are ``marshal``
+(trusted); child -> parent payloads are ``repr`` of plain data, which the parent reads with
+``ast.literal_eval`` so nothing the child sends can run code in the parent.
+"""
+
+from __future__ import annotations
+
+import builtins
+import marshal
+import os
+import resource
+import signal
+import sys
+
+_RPC_IN = 0
+_RPC_OUT = os.dup(1)
+os.dup2(2, 1)  # print() and any stray write to fd 1 now land in the captured output pipe
+
+_MAX_MESSAGE_BYTES = (1 << 20) - 64  # the parent refuses frames over 1 MiB
+
+_BUILTIN_ERRORS = {
+    name: getattr(builtins, name)
+    for name in (
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "RuntimeError",
+        "AttributeError",
+        "NotImplementedError",
+        "ArithmeticError",
+        "ZeroDivisionError",
+        "AssertionError",
+        "StopIteration",
+    )
+}
+
+
+class ApiError(RuntimeError):
+    """An exception the parent's api raised, re-raised in the skill by name and message."""
+
+
+class SkillStop(BaseException):
+    """The parent's api stopped the skill (budget spent, episode over); later calls re-raise."""
+
+
+def _read_exact(n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(_RPC_IN, n)
+        if not chunk:
+            os._exit(3)  # parent went away
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv() -> object:
+    size = int.from_bytes(_read_exact(4), "big")
+    return marshal.loads(_read_exact(size))
+
+
+def _send(message: tuple) -> None:
+    data = repr(message).encode("utf-8", "backslashreplace")
+    if len(data) > _MAX_MESSAGE_BYTES:
+        raise ValueError("api call arguments are too large (over 1 MiB)")
+    data = len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(_RPC_OUT, data) :]
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: object, depth: int = 0) -> object:
+    """Copy `value` as exact builtin plain data, so its repr is a literal the parent can read."""
+    kind = type(value)
+    if depth > 20:
+        raise TypeError("api argument is nested too deeply")
+    if kind in _PLAIN_SCALARS:
+        if kind is float and (value != value or value in (float("inf"), float("-inf"))):
+            raise TypeError("api arguments must be finite floats")
+        return value
+    if kind is list or kind is tuple:
+        items = [_plain(v, depth + 1) for v in value]  # type: ignore[attr-defined]
+        return items if kind is list else tuple(items)
+    if kind is dict:
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
+    raise TypeError(
+        f"api arguments must be plain data (str/int/float/bool/None/list/tuple/dict), "
+        f"not {kind.__name__}"
+    )
+
+
+_stopped: SkillStop | None = None
+
+
+def _rpc(message: tuple) -> object:
+    global _stopped
+    if _stopped is not None:
+        raise _stopped
+    _send(message)
+    reply = _recv()
+    status = reply[0]
+    if status == "ok":
+        return reply[1]
+    if status == "err":
+        cls = _BUILTIN_ERRORS.get(reply[1], ApiError)
+        raise cls(reply[2] if cls is not ApiError else f"{reply[1]}: {reply[2]}")
+    cls = type(reply[1], (SkillStop,), {})
+    _stopped = cls(reply[2])
+    raise _stopped
+
+
+def _make_api(methods: frozenset, props: frozenset) -> object:
+    names = sorted(methods | props)
+    cache: dict = {}
+
+    def method(name: str):  # noqa: ANN202 - private factory
+        def call(*args, **kwargs):
+            return _rpc(("call", name, _plain(args), _plain(kwargs)))
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    class Api:
+        """The environment's primitive api; calls are forwarded to the parent process."""
+
+        __slots__ = ()
+
+        def __getattr__(self, name: str) -> object:
+            if name in methods:
+                if name not in cache:
+                    cache[name] = method(name)
+                return cache[name]
+            if name in props:
+                return _rpc(("get", name))
+            raise AttributeError(f"api has no attribute {name!r}; available: {', '.join(names)}")
+
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError("the api is read-only")
+
+        def __dir__(self) -> list:
+            return list(names)
+
+        def __repr__(self) -> str:
+            return "<api>"
+
+    return Api()
+
+
+class _Module:
+    """What `import x` gives a skill: the module's public, non-module attributes."""
+
+    def __init__(self, module: object) -> None:
+        for key, value in vars(module).items():
+            if not key.startswith("_") and type(value) is not type(sys):
+                object.__setattr__(self, key, value)
+        object.__setattr__(self, "_name", module.__name__)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}>"
+
+
+def _make_import(allowed: frozenset):
+    real_import = builtins.__import__
+    facades: dict = {}
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+        if level or name not in allowed:
+            raise ImportError(f"import of {name!r} is not allowed")
+        if name not in facades:
+            facades[name] = _Module(real_import(name))
+        return facades[name]
+
+    return guarded_import
+
+
+# fmt: off
+_POISONED_MODULES = (
+    "socket", "_socket", "ssl", "_ssl", "subprocess", "_posixsubprocess", "ctypes", "_ctypes",
+    "multiprocessing", "_multiprocessing", "pty", "mmap", "select", "selectors", "shutil",
+    "signal", "resource", "fcntl", "termios", "http", "urllib", "ftplib", "smtplib",
+)
+# fmt: on
+
+# fmt: off
+_SAFE_BUILTINS = (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr",
+    "classmethod", "complex", "dict", "dir", "divmod", "enumerate", "filter", "float", "format",
+    "frozenset", "hash", "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list",
+    "map", "max", "min", "next", "object", "oct", "ord", "pow", "print", "property", "range",
+    "repr", "reversed", "round", "set", "slice", "sorted", "staticmethod", "str", "sum", "super",
+    "tuple", "type", "zip", "BaseException", "Exception", "ArithmeticError", "AssertionError",
+    "AttributeError", "ImportError", "IndexError", "KeyError", "LookupError", "MemoryError",
+    "NameError", "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError",
+    "StopIteration", "TypeError", "ValueError", "ZeroDivisionError", "NotImplemented",
+    "Ellipsis", "True", "False", "None",
+)
+# fmt: on
+
+
+def _safe_getattr(obj, name, *default):
+    if not isinstance(name, str) or name.startswith("_"):
+        raise AttributeError(f"attribute {name!r} is not accessible from a skill")
+    return getattr(obj, name, *default)
+
+
+def _safe_hasattr(obj, name):
+    if not isinstance(name, str) or name.startswith("_"):
+        raise AttributeError(f"attribute {name!r} is not accessible from a skill")
+    return hasattr(obj, name)
+
+
+def _restricted_builtins(allowed_imports: frozenset) -> dict:
+    safe = {name: getattr(builtins, name) for name in _SAFE_BUILTINS}
+    safe["__build_class__"] = builtins.__build_class__  # class statements need it
+    safe["__import__"] = _make_import(allowed_imports)
+    safe["getattr"] = _safe_getattr
+    safe["hasattr"] = _safe_hasattr
+    safe["ApiError"] = ApiError
+    return safe
+
+
+def _kernel_layers(scratch: str) -> list:
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    try:
+        import _kernel
+    except Exception:  # noqa: BLE001 - no ctypes on this build: run without these layers
+        return []
+    finally:
+        sys.path.remove(here)
+    stdlib = os.path.dirname(os.__file__)
+    layers = []
+    if _kernel.landlock(read_only=[stdlib], read_write=[scratch]):
+        layers.append("landlock")
+    if _kernel.seccomp():
+        layers.append("seccomp")
+    return layers
+
+
+def _lock_down(init: dict) -> list:
+    """Apply every OS-level limit that is available; return the names of those applied."""
+    applied = []
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-size writes fail with EFBIG instead
+    mem = init["memory_limit_mb"] * 1024 * 1024
+    cpu = init["cpu_limit_s"]
+    for name, limit in (
+        ("RLIMIT_AS", (mem, mem)),
+        ("RLIMIT_CPU", (cpu, cpu + 1)),
+        ("RLIMIT_FSIZE", (0, 0)),
+        ("RLIMIT_CORE", (0, 0)),
+        ("RLIMIT_NPROC", (0, 0)),
+        ("RLIMIT_NOFILE", (16, 16)),
+        ("RLIMIT_MEMLOCK", (0, 0)),
+    ):
+        res = getattr(resource, name, None)
+        if res is None:
+            continue
+        try:
+            resource.setrlimit(res, limit)
+            applied.append(name)
+        except (ValueError, OSError):
+            pass
+    os.chdir(init["scratch"])
+    if init.get("kernel", True):
+        applied += _kernel_layers(init["scratch"])
+    for mod in _POISONED_MODULES:
+        sys.modules[mod] = None  # type: ignore[assignment]  # later imports fail
+    return applied
+
+
+def _skill_frames(tb, lines: list) -> tuple:
+    """The skill's own frames as text, and the line number of the innermost one."""
+    out, last = [], 0
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == "<skill>":
+            last = tb.tb_lineno
+            text = lines[last - 1].strip() if 0 < last <= len(lines) else ""
+            out.append(f"  line {last}, in {code.co_name}\n    {text}")
+        tb = tb.tb_next
+    if len(out) > 8:
+        out = out[:3] + [f"  ... {len(out) - 6} more frames ..."] + out[-3:]
+    return "\n".join(out), last
+
+
+def _report(kind: str, exc: BaseException, lines: list) -> None:
+    text, line = _skill_frames(exc.__traceback__, lines)
+    message = _describe(exc) + (f" (line {line})" if line else "")
+    _send(("done", kind, message, text))
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a skill's own exception may fail to print
+        text = "<unprintable>"
+    text = " ".join(text.split())
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def main() -> None:
+    """Read the init message, lock down, run the skill, report how it ended."""
+    init = _recv()
+    applied = _lock_down(init)
+    reserve = bytearray(1 << 20)  # freed on MemoryError so reporting it still works
+    source = init["source"]
+    lines = source.splitlines()
+    module = type(sys)("skill")  # a real module, so dataclasses & co. can find its globals
+    sys.modules["skill"] = module
+    glb = module.__dict__
+    glb["__builtins__"] = _restricted_builtins(frozenset(init["imports"]))
+    api = _make_api(frozenset(init["methods"]), frozenset(init["props"]))
+    _send(("hello", applied))
+    try:
+        exec(compile(source, "<skill>", "exec"), glb)
+        glb[init["func_name"]](api)
+    except SkillStop as exc:
+        _send(("done", "stop", _describe(exc), ""))
+    except MemoryError as exc:
+        del reserve
+        _report("memory", exc, lines)
+    except BaseException as exc:  # noqa: BLE001 - every way a skill fails is reported
+        _report("exception", exc, lines)
+    else:
+        _send(("done", "ok", "", ""))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

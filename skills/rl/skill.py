@@ -1,0 +1,77 @@
+"""An RL skill: a trained actor-critic policy acting in the env, with its critic as affordance.
+
+While it runs it keeps its transitions (observation, action, log-prob, value); the verifier's
+reward is attached to the last one afterwards (`feedback`), so `mendako run --learn` can
+update the policy with PPO from what happened in real runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from skills.base import SkillMeta, SkillResult
+
+
+class RLSkill:
+    """A skill whose behaviour is a torch actor-critic policy (`policy.pt`)."""
+
+    def __init__(self, meta: SkillMeta, folder: Path) -> None:
+        self.meta = meta
+        self.folder = folder
+        self._policy: Any = None
+        self.experience: list[dict[str, Any]] = []
+        """Transitions from executions in this process, with the verifier's rewards."""
+
+    @property
+    def policy(self) -> Any:
+        """The policy, loaded on first use (torch is only imported when an RL skill is used)."""
+        if self._policy is None:
+            from skills.rl.policy import load
+
+            self._policy = load(self.folder)
+        return self._policy
+
+    def affordance(self, session: Any) -> float | None:
+        """The critic's V(s), trained on 0/1 success so that it reads as P(success)."""
+        return self.policy.success_probability(session.info)
+
+    def run(self, session: Any, *, budget: int, need: dict[str, int]) -> SkillResult:
+        """Sample actions from the policy until its goal is met or the budget is spent."""
+        from skills.rl._obs import encode
+
+        env = session.env
+        goal = self.meta.achievement
+        start = dict(session.achievements)
+        steps = 0
+        stopped = "budget"
+        transitions: list[dict[str, Any]] = []
+        while steps < budget:
+            info = session.info
+            obs = encode(info)
+            action, logprob, value = self.policy.act(obs)
+            _, _, terminated, truncated, after = env.step(action)
+            steps += 1
+            transitions.append(
+                {"obs": obs, "action": action, "logprob": logprob, "value": value, "reward": 0.0,
+                 "done": False}
+            )
+            done_goal = goal is not None and after["achievements"].get(goal, 0) > start.get(goal, 0)
+            done_need = bool(need) and all(
+                after["inventory"].get(k, 0) >= n for k, n in need.items()
+            )
+            if done_goal or done_need:
+                stopped = "returned"
+                break
+            if terminated or truncated:
+                stopped = "episode_over"
+                break
+        if transitions:
+            transitions[-1]["done"] = True
+        self.experience.extend(transitions)
+        return SkillResult(steps=steps, stopped=stopped, transitions=transitions)
+
+    def feedback(self, reward: float) -> None:
+        """Write the verifier's reward into the last execution's final transition."""
+        if self.experience:
+            self.experience[-1]["reward"] = reward

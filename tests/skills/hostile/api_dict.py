@@ -1,0 +1,4 @@
+# ruff: noqa
+# expect: rejected
+def run(api):
+    print(api.__dict__)

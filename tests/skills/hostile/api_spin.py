@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: timeout
+def run(api):
+    while True:
+        api.noop()

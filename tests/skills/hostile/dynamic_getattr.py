@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: rejected
+def run(api):
+    name = "_" + "env"
+    getattr(api, name)

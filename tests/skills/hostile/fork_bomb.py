@@ -1,0 +1,8 @@
+# ruff: noqa
+# expect: rejected
+import os
+
+
+def run(api):
+    while True:
+        os.fork()

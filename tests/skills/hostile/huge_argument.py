@@ -1,0 +1,4 @@
+# ruff: noqa
+# expect: exception
+def run(api):
+    api.move_toward("x" * 10**7)

@@ -1,0 +1,4 @@
+# ruff: noqa
+# expect: exception
+def run(api):
+    api.secret()

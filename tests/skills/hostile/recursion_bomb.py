@@ -1,0 +1,7 @@
+# ruff: noqa
+# expect: exception
+def run(api):
+    def down(n):
+        return down(n + 1) + 1
+
+    down(0)
