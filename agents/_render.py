@@ -55,8 +55,7 @@ def summary(console: Console, s: Any) -> None:
     """The end of a run: outcome, steps, time, run id."""
     colour = "green" if s.outcome == "achieved" else "red"
     console.print(
-        f"[bold {colour}]{s.outcome}[/]: {s.message}  env steps={s.env_steps} "
-        f"wall={s.wall_s:.1f}s",
+        f"[bold {colour}]{s.outcome}[/]: {s.message}  env steps={s.env_steps} wall={s.wall_s:.1f}s",
         highlight=False,
     )
     if s.achievements:
@@ -109,12 +108,7 @@ def trace(console: Console, run: Any, *, full: bool = False) -> None:
             root.add(f"[bold]end[/]: {ev.get('outcome')} — {ev.get('message')}")
             continue
         node, up, ms = ev["node"], ev.get("update", {}), ev.get("wall_s", 0) * 1000
-        for x in up.get("llm_log", []):
-            prompt = x["prompt"] if full else x["prompt"].strip().splitlines()[-1][:120]
-            parent = step if (step is not None and node != "plan") else root
-            llm = parent.add(f"[blue]LLM {x['role']}[/]")
-            llm.add(f"prompt: {prompt}")
-            llm.add(f"reply: {x['reply']}")
+        branch = root
         if node == "plan":
             label = "replan" if up.get("replans") else "plan"
             branch = root.add(f"[bold cyan]{label}[/] ({ms:.0f} ms) target={up.get('target')}")
@@ -123,12 +117,19 @@ def trace(console: Console, run: Any, *, full: bool = False) -> None:
             if up.get("message"):
                 branch.add(f"[dim]{up['message']}[/]")
         elif node == "score_affordances":
-            step = root.add(f"[bold magenta]step[/]: chose {up.get('chosen')} ({ms:.0f} ms)")
-            table = Table("skill", "kind", "usefulness", "affordance", "score", "why")
+            step = branch = root.add(
+                f"[bold magenta]step[/]: chose {up.get('chosen')} ({ms:.0f} ms)"
+            )
+            table = Table("skill", "kind", "use", "aff", "score", "why")
+            table.columns[0].no_wrap = True
             for c in up.get("candidates", []):
                 table.add_row(
-                    c["skill"], c["kind"], f"{c['usefulness']:.3f}", f"{c['affordance']:.3f}",
-                    f"{c['score']:.4f}", c.get("why", ""),
+                    c["skill"],
+                    c["kind"],
+                    f"{c['usefulness']:.3f}",
+                    f"{c['affordance']:.3f}",
+                    f"{c['score']:.4f}",
+                    c.get("why", ""),
                 )
             step.add(table)
         elif node == "execute_skill" and step is not None:
@@ -141,4 +142,10 @@ def trace(console: Console, run: Any, *, full: bool = False) -> None:
             v = up.get("verdict") or {}
             mark = "[green]✓ success[/]" if v.get("success") else "[red]✗ failure[/]"
             step.add(f"verify: {mark} reward={v.get('reward')} — {v.get('critique', '')}")
+        for x in up.get("llm_log", []):
+            lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
+            prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]
+            llm = branch.add(f"[blue]LLM {x['role']}[/]")
+            llm.add(f"prompt: {prompt}", highlight=False)
+            llm.add(f"reply: {x['reply']}", highlight=False)
     console.print(root)

@@ -42,7 +42,7 @@ def affordance(skill: Any, session: Any) -> tuple[float, str]:
         missing = session.rules.missing(meta.achievement, session.inventory, session.known_kinds())
         if missing:
             feasible = 0.0
-            why.append("needs " + "; ".join(missing))
+            why.extend(missing)
     try:
         value = skill.affordance(session)
     except Exception as e:  # a broken policy file must cost this skill its turn, not the run

@@ -8,9 +8,11 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from agents import _render as render
+from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
+from agents._cli_skills import skills_app
+from agents._cli_trace import trace_app
 
 app = typer.Typer(
     name="mendako",
@@ -19,39 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-skills_app = typer.Typer(
-    help="The skill library: list what the agent can do.", no_args_is_help=True
-)
-trace_app = typer.Typer(help="Inspect recorded runs.", no_args_is_help=True)
 app.add_typer(skills_app, name="skills")
 app.add_typer(trace_app, name="trace")
-
-console = Console()
-err = Console(stderr=True)
-
-LLMOpt = Annotated[
-    str,
-    typer.Option(
-        "--llm",
-        help="LLM backend: embedded | llamacpp:/path.gguf | ollama:M | openai:M | "
-        "anthropic:M | hf:PATH",
-    ),
-]
-EnvOpt = Annotated[str, typer.Option("--env", help="Environment: crafter | babyai | minedojo")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from agents.llm import LLMError
-    from envs.registry import UnknownEnvError
-    from graphs.trace import RunNotFound
-    from skills.library import SkillNotFound
-
-    return (ValueError, LLMError, UnknownEnvError, RunNotFound, SkillNotFound, FileNotFoundError)
 
 
 @app.command()
@@ -79,53 +50,12 @@ def run(
     console.print(f"[bold]goal:[/] {goal!r}  env={env} seed={seed} llm={llm}", highlight=False)
     try:
         summary = run_goal(goal, settings, on_event=lambda e: render.live_event(console, e))
-    except _user_errors() as e:
-        _fail(str(e))
+    except user_errors() as e:
+        fail(str(e))
         return
     render.summary(console, summary)
     if summary.outcome != "achieved":
         raise typer.Exit(1)
-
-
-@skills_app.command("list")
-def skills_list(env: EnvOpt = "crafter") -> None:
-    """List the skills available in ENV, with their kind and success history."""
-    from envs.registry import adapter
-    from skills.library import SkillLibrary
-
-    try:
-        adapter(env)
-        library = SkillLibrary(env)
-    except _user_errors() as e:
-        _fail(str(e))
-        return
-    render.skills_table(console, library)
-
-
-@trace_app.command("list")
-def trace_list(
-    limit: Annotated[int, typer.Option(help="Show at most this many runs.")] = 50,
-) -> None:
-    """Recorded runs, newest first."""
-    from graphs.trace import list_runs
-
-    render.runs_table(console, list_runs()[:limit])
-
-
-@trace_app.command("show")
-def trace_show(
-    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix, or 'last'.")],
-    full: Annotated[bool, typer.Option(help="Print whole LLM prompts.")] = False,
-) -> None:
-    """The plan, every step's candidate scores, chosen skill, verdict, timings and LLM calls."""
-    from graphs.trace import find_run
-
-    try:
-        run_ = find_run(run_id)
-    except _user_errors() as e:
-        _fail(str(e))
-        return
-    render.trace(console, run_, full=full)
 
 
 @app.command()

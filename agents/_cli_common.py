@@ -1,0 +1,37 @@
+"""What every `mendako` sub-command shares: consoles, common options, one-line errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+LLMOpt = Annotated[
+    str,
+    typer.Option(
+        "--llm",
+        help="LLM backend: embedded | llamacpp:/path.gguf | ollama:M | openai:M | "
+        "anthropic:M | hf:PATH",
+    ),
+]
+EnvOpt = Annotated[str, typer.Option("--env", help="Environment: crafter | babyai | minedojo")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error (no traceback) and exit non-zero."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input from the user: shown as one line, never a traceback."""
+    from agents.llm import LLMError
+    from envs.registry import UnknownEnvError
+    from graphs.trace import RunNotFound
+    from skills.library import SkillNotFound
+
+    return (ValueError, LLMError, UnknownEnvError, RunNotFound, SkillNotFound, FileNotFoundError)
