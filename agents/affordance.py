@@ -38,7 +38,7 @@ def affordance(skill: Any, session: Any) -> tuple[float, str]:
     """Probability that `skill` can succeed from the session's state, and why."""
     meta = skill.meta
     feasible, why = 1.0, []
-    if meta.achievement:
+    if meta.achievement and not getattr(meta, "self_contained", False):
         missing = session.rules.missing(meta.achievement, session.inventory, session.known_kinds())
         if missing:
             feasible = 0.0

@@ -108,13 +108,20 @@ def propose(
 
 
 def repair(
-    proposal: PlanProposal, target: str, rules: Any, inventory: dict[str, int]
+    proposal: PlanProposal,
+    target: str,
+    rules: Any,
+    inventory: dict[str, int],
+    known: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[Subgoal], list[str]]:
     """Roll the proposal through the rules: keep needed subgoals, insert missing, drop the rest.
 
+    `known` are kinds the agent has seen (a remembered table needs no new one).
     Returns the plan and notes saying what was inserted or dropped and why.
     """
-    chain = [Subgoal(name=n, need=need) for n, need in rules.prerequisites(target, inventory)]
+    chain = [
+        Subgoal(name=n, need=need) for n, need in rules.prerequisites(target, inventory, known)
+    ]
     if not chain or chain[-1].name != target:
         chain.append(Subgoal(name=target))
     needed = {s.name for s in chain}

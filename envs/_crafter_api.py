@@ -349,7 +349,10 @@ class CrafterAPI:
             if not safe:
                 self.noop()
                 return
-            self.act(MOVE_ACTIONS[safe[int(self.env.np_random.integers(len(safe)))]])
+            # Drawn from (seed, step), not a running generator, so a run rebuilt by
+            # replaying its actions makes the same moves afterwards (resume).
+            rng = np.random.default_rng([self.env.seed, len(self.env.action_log)])
+            self.act(MOVE_ACTIONS[safe[int(rng.integers(len(safe)))]])
             return
         self._step_along(path, max(1, steps))
 

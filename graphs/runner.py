@@ -1,7 +1,10 @@
-"""Run one goal through the graph: open the env, build the context, stream, record the trace."""
+"""Run one goal through the graph: open the env, build the context, stream, record the trace;
+and resume a run that was killed, from its last checkpoint.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,7 +15,7 @@ from typing import Any
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
 from graphs.state import AgentState
-from graphs.trace import Run, TraceWriter, create_run
+from graphs.trace import FrameRecorder, Run, TraceWriter, create_run, find_run
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +48,21 @@ def run_goal(
     scorer: Any = None,
     library: Any = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    record: bool = False,
 ) -> RunSummary:
     """Pursue `goal` in a fresh env until achieved, given up, or out of budget.
 
     `llm`, `scorer` and `library` default to those named by `settings`; tests pass fakes.
+    `record` keeps a frame per env step and writes the run's `episode.gif`.
     Raises ValueError (with a one-line message) on bad input.
     """
     goal = goal.strip()
     if not goal:
         raise ValueError("the goal is empty: say what the agent should do, e.g. 'collect wood'")
-    from agents.llm import make_chat_model, make_scorer
-    from envs.registry import EnvSession, adapter
-    from skills.library import SkillLibrary
+    from envs.registry import adapter
 
     adapter(settings.env_id)  # fail on an unknown env before loading anything heavy
-    if llm is None:
-        llm = make_chat_model(settings.llm)
-    if scorer is None:
-        scorer = make_scorer(llm)
-    if library is None:
-        library = SkillLibrary(settings.env_id)
-    session = EnvSession.open(settings.env_id, settings.seed)
+    llm, scorer, library = _defaults(settings, llm, scorer, library)
     run = create_run(settings.env_id, goal, settings.seed)
     run.write_meta(
         goal=goal,
@@ -74,51 +71,234 @@ def run_goal(
         llm=settings.llm,
         settings=asdict(settings),
         mendako_version=mendako_version(),
+        record=record,
         outcome="running",
         started=time.time(),
     )
-    context = RunContext(env=session, llm=llm, scorer=scorer, library=library, settings=settings)
-    return _drive(run, goal, context, on_event)
+    session, recorder = _open_env(settings, record)
+    context = RunContext(
+        env=session, llm=llm, scorer=scorer, library=_Ledger(library, run), settings=settings
+    )
+    writer = TraceWriter(run)
+    writer.write("start", goal=goal, observation=session.describe())
+    return _drive(run, writer, {"goal": goal}, context, on_event, recorder)
+
+
+def resume_run(
+    run_id: str,
+    *,
+    llm: Any = None,
+    scorer: Any = None,
+    library: Any = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> RunSummary:
+    """Continue a run that was killed, from its last checkpoint.
+
+    The env is rebuilt from the run's seed and the checkpointed actions are replayed; then
+    the graph goes on from that checkpoint, appending to the same trace. Resuming a finished
+    run only reports how it ended.
+    """
+    run = find_run(run_id)
+    meta = run.meta()
+    if "settings" not in meta:
+        raise ValueError(f"run {run.id} has no settings in its meta.json: it cannot be resumed")
+    settings = RunSettings(**meta["settings"])
+    goal = meta["goal"]
+    llm, scorer, library = _defaults(settings, llm, scorer, library)
+    saver = run.checkpointer()
+    try:
+        snapshot = build_graph(saver).get_state({"configurable": {"thread_id": run.id}})
+    finally:
+        saver.conn.close()
+    values = snapshot.values or {}
+    actions = list(values.get("actions", []))
+    session, recorder = _open_env(settings, bool(meta.get("record")))
+    session.replay(actions)
+    done_records = len(values.get("history", []))
+    context = RunContext(
+        env=session,
+        llm=llm,
+        scorer=scorer,
+        library=_Ledger(library, run, done=done_records),
+        settings=settings,
+    )
+    writer = TraceWriter(run)
+    started = bool(snapshot.next) or bool(values)
+    writer.write(
+        "resume",
+        checkpoint=snapshot.config["configurable"].get("checkpoint_id") if values else None,
+        next=list(snapshot.next),
+        replayed_steps=len(actions),
+        observation=session.describe(),
+    )
+    run.write_meta(outcome="running", resumes=int(meta.get("resumes", 0)) + 1)
+    graph_input = None if started else {"goal": goal}
+    if values and not snapshot.next:  # it had finished; only the bookkeeping was lost
+        graph_input = _FINISHED
+    return _drive(run, writer, graph_input, context, on_event, recorder)
+
+
+_FINISHED: Any = object()
+
+
+def _defaults(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tuple[Any, ...]:
+    from agents.llm import make_chat_model, make_scorer
+    from skills.library import SkillLibrary
+
+    if llm is None:
+        llm = make_chat_model(settings.llm)
+    if scorer is None:
+        scorer = make_scorer(llm)
+    if library is None:
+        library = SkillLibrary(settings.env_id)
+    return llm, scorer, library
+
+
+def _open_env(settings: RunSettings, record: bool) -> tuple[Any, FrameRecorder | None]:
+    from envs.registry import EnvSession
+
+    session = EnvSession.open(settings.env_id, settings.seed)
+    recorder = FrameRecorder(session.env) if record else None
+    return session, recorder
+
+
+class _Ledger:
+    """The skill library, with each success-history write also logged in the run's folder.
+
+    The history lives outside the checkpoint (in `stats.json`), so a run killed after
+    `verify` wrote it but before the checkpoint was saved would count that attempt twice on
+    resume; the ledger tells the resumed run which writes were already made.
+    """
+
+    def __init__(self, library: Any, run: Run, *, done: int = 0) -> None:
+        self._library = library
+        self._path = run.ledger_path
+        logged = 0
+        if self._path.is_file():
+            logged = sum(1 for line in self._path.read_text().splitlines() if line.strip())
+        self._skip = max(0, logged - done)
+
+    def record(self, name: str, success: bool) -> None:
+        """Add one attempt to the skill's history, unless a killed run already had."""
+        if self._skip:
+            self._skip -= 1
+            return
+        self._library.record(name, success)
+        with self._path.open("a") as f:
+            f.write(json.dumps({"skill": name, "success": success}) + "\n")
+
+    def __iter__(self) -> Any:
+        return iter(self._library)
+
+    def __len__(self) -> int:
+        return len(self._library)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._library, name)
+
+
+def _event_fields(values: dict[str, Any], node: str) -> dict[str, Any]:
+    """What an event says about where the run stands: attempt, subgoal, env steps."""
+    history = values.get("history") or []
+    attempt = len(history) - 1 if node == "verify" else len(history)
+    plan, cursor = values.get("plan") or [], values.get("cursor", 0)
+    subgoal = plan[cursor] if 0 <= cursor < len(plan) else None
+    if node == "verify" and history:
+        subgoal = history[-1].subgoal
+    return {
+        "attempt": None if node == "plan" else attempt,
+        "subgoal": subgoal.text if subgoal is not None else None,
+        "env_steps": values.get("env_steps", 0),
+    }
 
 
 def _drive(
     run: Run,
-    goal: str,
+    writer: TraceWriter,
+    graph_input: Any,
     context: RunContext,
     on_event: Callable[[dict[str, Any]], None] | None,
+    recorder: FrameRecorder | None,
 ) -> RunSummary:
-    writer = TraceWriter(run)
     config = {"configurable": {"thread_id": run.id}, "recursion_limit": 10_000}
     t0 = time.perf_counter()
     saver = run.checkpointer()
     try:
         graph = build_graph(saver)
-        writer.write("start", goal=goal, observation=context.env.describe())
-        last = time.perf_counter()
-        for chunk in graph.stream(
-            {"goal": goal}, config, context=context, stream_mode="updates"
-        ):
-            for node, update in chunk.items():
-                now = time.perf_counter()
-                event = writer.write(
-                    "node", node=node, wall_s=round(now - last, 4), update=update or {}
-                )
-                last = now
-                if on_event is not None:
-                    on_event(event)
+        if graph_input is not _FINISHED:
+            _stream(graph, graph_input, config, context, writer, on_event)
         final = AgentState.model_validate(graph.get_state(config).values)
     finally:
         saver.conn.close()
     wall = time.perf_counter() - t0
     achievements = {k: v for k, v in context.env.achievements.items() if v}
-    writer.write("end", outcome=final.outcome, message=final.message, wall_s=round(wall, 3))
+    writer.write(
+        "end",
+        outcome=final.outcome,
+        message=final.message,
+        env_steps=final.env_steps,
+        achievements=achievements,
+        wall_s=round(wall, 3),
+    )
     writer.close()
+    if recorder is not None:
+        recorder.write_gif(run.gif_path)
+    wall_total = round(float(run.meta().get("wall_s", 0.0)) + wall, 3)
     run.write_meta(
         outcome=final.outcome,
         message=final.message,
         target=final.target,
         env_steps=final.env_steps,
-        wall_s=round(wall, 3),
+        wall_s=wall_total,
         achievements=achievements,
     )
     return RunSummary(run.id, final.outcome, final.message, final.env_steps, wall, achievements)
+
+
+def _stream(
+    graph: Any,
+    graph_input: Any,
+    config: dict[str, Any],
+    context: RunContext,
+    writer: TraceWriter,
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Stream the graph; write each node's update once its checkpoint is on disk.
+
+    Updates arrive before the checkpoint that holds them, so they wait for it: an event in
+    trace.jsonl always names a saved checkpoint (`--at`), and a resumed run neither repeats
+    nor skips events.
+    """
+    pending: list[tuple[str, dict[str, Any], float]] = []
+    last = time.perf_counter()
+    for mode, chunk in graph.stream(
+        graph_input,
+        config,
+        context=context,
+        stream_mode=["updates", "checkpoints"],
+        durability="sync",
+    ):
+        if mode == "updates":
+            now = time.perf_counter()
+            for node, update in chunk.items():
+                pending.append((node, update or {}, round(now - last, 4)))
+            last = now
+            continue
+        cid = chunk["config"]["configurable"].get("checkpoint_id")
+        for node, update, wall_s in pending:
+            event = writer.write(
+                "node",
+                node=node,
+                wall_s=wall_s,
+                checkpoint=cid,
+                superstep=chunk["metadata"].get("step"),
+                **_event_fields(chunk["values"], node),
+                update=update,
+            )
+            if on_event is not None:
+                on_event(event)
+        pending.clear()
+    for node, update, wall_s in pending:  # none expected: every update is checkpointed
+        event = writer.write("node", node=node, wall_s=wall_s, update=update)
+        if on_event is not None:
+            on_event(event)

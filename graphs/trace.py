@@ -1,17 +1,19 @@
 """Run store: each run's folder (`$MENDAKO_HOME/runs/<run-id>/`) with its checkpoints, its
-flushed event log (`trace.jsonl`, one line per node update) and `meta.json`.
+flushed event log (`trace.jsonl`, one line per node update), `meta.json` and, for runs
+recorded with `--record`, the episode as `episode.gif`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -19,6 +21,9 @@ from pydantic import BaseModel
 
 from graphs import state as state_mod
 from skills._home import mendako_home, write_json_atomic
+
+if TYPE_CHECKING:
+    from langgraph.types import StateSnapshot
 
 # Registering the state's classes lets checkpoints reload them without warnings.
 _STATE_TYPES = [
@@ -80,6 +85,16 @@ class Run:
         """The SQLite checkpoint database."""
         return self.path / "checkpoints.sqlite"
 
+    @property
+    def gif_path(self) -> Path:
+        """`episode.gif`: the episode's frames, when the run was recorded."""
+        return self.path / "episode.gif"
+
+    @property
+    def ledger_path(self) -> Path:
+        """`records.jsonl`: success-history writes made by this run (so a resume skips them)."""
+        return self.path / "records.jsonl"
+
     def meta(self) -> dict[str, Any]:
         """The run's meta.json (empty if missing or unreadable)."""
         try:
@@ -107,6 +122,41 @@ class Run:
         conn = sqlite3.connect(self.db_path, check_same_thread=False)
         serde = JsonPlusSerializer(allowed_msgpack_modules=_STATE_TYPES)
         return SqliteSaver(conn, serde=serde)
+
+    def checkpoints(self) -> list[StateSnapshot]:
+        """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`)."""
+        from graphs.build import build_graph
+
+        if not self.db_path.is_file():
+            return []
+        saver = self.checkpointer()
+        try:
+            graph = build_graph(saver)
+            config = {"configurable": {"thread_id": self.id}}
+            return list(reversed(list(graph.get_state_history(config))))
+        finally:
+            saver.conn.close()
+
+    def state_at(self, checkpoint: str) -> StateSnapshot:
+        """The checkpoint with this id (or unique id prefix), or this index (`-1` = last)."""
+        snaps = self.checkpoints()
+        if not snaps:
+            raise RunNotFound(f"run {self.id} has no checkpoints")
+        if re.fullmatch(r"-?\d+", checkpoint):
+            i = int(checkpoint)
+            if not -len(snaps) <= i < len(snaps):
+                raise RunNotFound(f"run {self.id} has checkpoints 0..{len(snaps) - 1}")
+            return snaps[i]
+        found = [s for s in snaps if checkpoint_id(s).startswith(checkpoint)]
+        if len(found) != 1:
+            what = "no checkpoint" if not found else f"{len(found)} checkpoints match"
+            raise RunNotFound(f"{what} {checkpoint!r} in run {self.id} (see `trace show`)")
+        return found[0]
+
+
+def checkpoint_id(snapshot: StateSnapshot) -> str:
+    """The id of a checkpoint snapshot."""
+    return str(snapshot.config["configurable"]["checkpoint_id"])
 
 
 class TraceWriter:
@@ -155,11 +205,47 @@ def find_run(run_id: str, home: Path | None = None) -> Run:
 
 
 def list_runs(home: Path | None = None) -> list[Run]:
-    """All runs, newest first (by the time stamp in the id)."""
-    runs = [Run(p.name, p) for p in runs_root(home).iterdir() if p.is_dir()]
+    """All runs, newest first (by the time stamp in the id); reads nothing but the folder."""
+    with os.scandir(runs_root(home)) as it:
+        runs = [Run(e.name, Path(e.path)) for e in it if e.is_dir()]
 
     def started(r: Run) -> int:
         tail = r.id.rsplit("__", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     return sorted(runs, key=started, reverse=True)
+
+
+class FrameRecorder:
+    """Keeps the env's frame after every step, hooked on the env itself (skills never see it).
+
+    At most `max_frames` are kept: past that every other frame is dropped, so a long episode
+    still fits a small GIF.
+    """
+
+    def __init__(self, env: Any, *, max_frames: int = 300) -> None:
+        self.env = env
+        self.max_frames = max_frames
+        self.frames: list[Any] = [env.render().copy()]
+        self._stride = 1
+        self._seen = 0
+        inner = env.step
+
+        def step(action: Any) -> Any:
+            out = inner(action)
+            self._seen += 1
+            if self._seen % self._stride == 0:
+                self.frames.append(env.render().copy())
+                if len(self.frames) > self.max_frames:
+                    self.frames = self.frames[::2]
+                    self._stride *= 2
+            return out
+
+        env.step = step  # an instance attribute: the class, and other envs, are untouched
+
+    def write_gif(self, path: Path, *, fps: int = 12) -> Path:
+        """Write the frames as a looping GIF (crafter's 64x64 frames as they are)."""
+        import imageio.v3 as iio
+
+        iio.imwrite(path, self.frames, extension=".gif", duration=int(1000 / fps), loop=0)
+        return path

@@ -19,6 +19,10 @@ class SkillMeta(BaseModel):
     achievement: str | None = None
     """The env achievement this skill is meant to unlock; preconditions come from the rules."""
     version: int = 1
+    self_contained: bool = False
+    """The skill gathers its own prerequisites (e.g. a composition written by the coder that
+    collects wood, places a table, then makes the sword), so the rules' preconditions of
+    `achievement` do not gate it: it is feasible from any state."""
     successes: int = 0
     attempts: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)

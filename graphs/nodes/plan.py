@@ -49,7 +49,9 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             "outcome": "not_achievable",
             "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}",
         }
-    steps, notes = planner.repair(proposal, target, session.rules, session.inventory)
+    steps, notes = planner.repair(
+        proposal, target, session.rules, session.inventory, session.known_kinds()
+    )
     notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
     update |= {
         "target": target,

@@ -36,7 +36,7 @@ def test_collect_wood_reaches_goal_and_leaves_a_trace() -> None:
     assert nodes[:4] == ["plan", "score_affordances", "execute_skill", "verify"]
     scored = next(e for e in run.events() if e.get("node") == "score_affordances")
     first = scored["update"]["candidates"][0]
-    assert first["skill"] == "collect_wood"
+    assert SkillLibrary("crafter").get(first["skill"]).meta.achievement == "collect_wood"
     assert first["score"] == pytest.approx(first["usefulness"] * first["affordance"])
     meta = json.loads(run.meta_path.read_text())
     assert meta["outcome"] == "achieved" and meta["env_steps"] == summary.env_steps > 0
