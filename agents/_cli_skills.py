@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from agents import _render as render
-from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
+from agents._cli_common import EnvOpt, LLMOpt, console, user_errors
+from agents._cli_common import fail as _fail_markup
 
 skills_app = typer.Typer(help="The skill library: what the agent can do.", no_args_is_help=True)
 
 DRY_RUN_STEPS = 200
 """Env steps a skill may take in the dry run of `skills add`."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One-line error; the message is plain text (sandbox errors hold `[brackets]`)."""
+    from rich.markup import escape
+
+    _fail_markup(escape(message), code)
 
 
 def _library(env: str) -> Any:
@@ -76,7 +84,9 @@ def skills_show(
         console.print(Syntax(info.source, "python", line_numbers=True))
 
 
-def dry_run(source: str, env: str, seed: int = 0, steps: int = DRY_RUN_STEPS) -> str:
+def dry_run(
+    source: str, env: str, seed: int = 0, steps: int = DRY_RUN_STEPS, time_limit_s: float = 30
+) -> str:
     """Run `source` sandboxed in a fresh env for up to `steps`; '' if it ran, else the error.
 
     Running out of steps or the episode ending is fine; an exception, a timeout, a memory
@@ -86,7 +96,7 @@ def dry_run(source: str, env: str, seed: int = 0, steps: int = DRY_RUN_STEPS) ->
     from skills.code.sandbox import run_code_skill
 
     session = EnvSession.open(env, seed)
-    res = run_code_skill(source, session.api(steps, {}), time_limit_s=30)
+    res = run_code_skill(source, session.api(steps, {}), time_limit_s=time_limit_s)
     if res.ok or res.error_kind in ("budget", "episode_over"):
         return ""
     return res.feedback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,20 +20,56 @@ def trace_list(
     """Recorded runs, newest first."""
     from graphs.trace import list_runs
 
-    render.runs_table(console, list_runs()[:limit])
+    runs = list_runs()
+    render.runs_table(console, runs[:limit], total=len(runs))
 
 
 @trace_app.command("show")
 def trace_show(
     run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix, or 'last'.")],
     full: Annotated[bool, typer.Option(help="Print whole LLM prompts.")] = False,
+    node: Annotated[
+        str | None, typer.Option(help="Only this node's events (plan, score_affordances, ...).")
+    ] = None,
+    step: Annotated[int | None, typer.Option(help="Only step N (one subgoal attempt).")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="Time travel: the state at this checkpoint (id, id prefix, or index; -1 = "
+            "last); 'list' lists the checkpoints."
+        ),
+    ] = None,
 ) -> None:
     """The plan, every step's candidate scores, chosen skill, verdict, timings and LLM calls."""
     from graphs.trace import find_run
 
     try:
         run_ = find_run(run_id)
+        if at == "list":
+            render.checkpoints_table(console, run_, run_.checkpoints())
+        elif at is not None:
+            render.state_at(console, run_, run_.state_at(at), full=full)
+        else:
+            render.trace(console, run_, full=full, node=node, step=step)
     except user_errors() as e:
         fail(str(e))
-        return
-    render.trace(console, run_, full=full)
+
+
+@trace_app.command("export")
+def trace_export(
+    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix, or 'last'.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json or html.")] = "html",
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: in the run).")
+    ] = None,
+) -> None:
+    """Write the run as JSON, or as one self-contained HTML report (graph, timeline, SayCan
+    table per step, episode GIF)."""
+    from graphs.export import write_export
+    from graphs.trace import find_run
+
+    try:
+        path = write_export(find_run(run_id), fmt, out)
+    except user_errors() as e:
+        fail(str(e))
+    console.print(f"wrote {path}", highlight=False)

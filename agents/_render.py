@@ -76,50 +76,102 @@ def skills_table(console: Console, library: Any) -> None:
         console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
 
 
-def runs_table(console: Console, runs: list[Any]) -> None:
-    """A table of recorded runs."""
-    table = Table(title=f"runs ({len(runs)})")
-    for col in ("run id", "goal", "outcome", "steps", "time", "started"):
-        table.add_column(col)
+RICH_ROWS = 100  # past this many runs, plain aligned lines: rich tables cost ~1 ms a row
+
+
+def runs_table(console: Console, runs: list[Any], *, total: int | None = None) -> None:
+    """A table of recorded runs (run id, goal, outcome, env steps, wall time, start)."""
+    total = len(runs) if total is None else total
+    rows = []
     for r in runs:
         m = r.meta()
         started = m.get("started")
         when = dt.datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M") if started else ""
         wall = f"{m['wall_s']:.1f}s" if "wall_s" in m else ""
-        table.add_row(
-            r.id, m.get("goal", ""), m.get("outcome", "?"), str(m.get("env_steps", "")), wall, when
-        )
-    console.print(table)
+        steps = str(m.get("env_steps", ""))
+        rows.append((r.id, m.get("goal", ""), m.get("outcome", "?"), steps, wall, when))
+    cols = ("run id", "goal", "outcome", "steps", "time", "started")
+    title = f"runs ({len(runs)} of {total})" if total > len(runs) else f"runs ({total})"
+    if len(rows) <= RICH_ROWS:
+        table = Table(title=title)
+        for col in cols:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:
+        widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+        lines = [title, "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+        console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+    if total > len(runs):
+        console.print(f"[dim]{total - len(runs)} older runs not shown (--limit)[/]")
 
 
-def trace(console: Console, run: Any, *, full: bool = False) -> None:
-    """A run as a tree: plan(s), then each subgoal attempt with its SayCan table and verdict."""
+def trace(
+    console: Console,
+    run: Any,
+    *,
+    full: bool = False,
+    node: str | None = None,
+    step: int | None = None,
+) -> None:
+    """A run as a tree: plan(s), then each step (subgoal attempt) with its SayCan table, the
+    skill's execution and the verdict. `node` and `step` keep only matching node events."""
     meta = run.meta()
     root = Tree(
         f"[bold]{run.id}[/]  goal={meta.get('goal')!r} outcome={meta.get('outcome')} "
         f"steps={meta.get('env_steps')} wall={meta.get('wall_s')}s llm={meta.get('llm')}"
     )
-    step = None
+    filtered = node is not None or step is not None
+    branches: dict[Any, Any] = {}
     for ev in run.events():
-        if ev["kind"] == "start":
-            root.add(f"[dim]start: {ev.get('observation', '')}[/]")
+        kind = ev["kind"]
+        if kind in ("start", "end", "resume"):
+            if not filtered:
+                _lifecycle(root, ev)
             continue
-        if ev["kind"] == "end":
-            root.add(f"[bold]end[/]: {ev.get('outcome')} — {ev.get('message')}")
+        if node is not None and ev.get("node") != node:
             continue
-        node, up, ms = ev["node"], ev.get("update", {}), ev.get("wall_s", 0) * 1000
-        branch = root
-        if node == "plan":
-            label = "replan" if up.get("replans") else "plan"
-            branch = root.add(f"[bold cyan]{label}[/] ({ms:.0f} ms) target={up.get('target')}")
-            if up.get("plan"):
-                branch.add(" → ".join(_subgoal_text(s) for s in up["plan"]))
-            if up.get("message"):
-                branch.add(f"[dim]{up['message']}[/]")
-        elif node == "score_affordances":
-            step = branch = root.add(
-                f"[bold magenta]step[/]: chose {up.get('chosen')} ({ms:.0f} ms)"
-            )
+        if step is not None and ev.get("attempt") != step:
+            continue
+        _node_event(root, branches, ev, full=full)
+    console.print(root)
+
+
+def _lifecycle(root: Tree, ev: dict[str, Any]) -> None:
+    if ev["kind"] == "start":
+        root.add(f"[dim]start: {ev.get('observation', '')}[/]", highlight=False)
+    elif ev["kind"] == "resume":
+        cp = str(ev.get("checkpoint") or "-")[:23]
+        root.add(
+            f"[bold yellow]resumed[/] from checkpoint {cp}: replayed {ev.get('replayed_steps')} "
+            f"env steps, next {ev.get('next')}",
+            highlight=False,
+        )
+    else:
+        root.add(f"[bold]end[/]: {ev.get('outcome')} — {ev.get('message')}", highlight=False)
+
+
+def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, full: bool) -> None:
+    node, up, ms = ev["node"], ev.get("update", {}), ev.get("wall_s", 0) * 1000
+    cp = f"[dim]@{ev['superstep']}[/]" if ev.get("superstep") is not None else ""
+    attempt = ev.get("attempt")
+    if node == "plan":
+        label = "replan" if up.get("replans") else "plan"
+        branch = root.add(f"[bold cyan]{label}[/] ({ms:.0f} ms) target={up.get('target')} {cp}")
+        if up.get("plan"):
+            branch.add(" → ".join(_subgoal_text(s) for s in up["plan"]))
+        if up.get("message"):
+            branch.add(f"[dim]{up['message']}[/]", highlight=False)
+    else:
+        step = branches.get(attempt)
+        if step is None:
+            subgoal = ev.get("subgoal") or "?"
+            step = branches[attempt] = root.add(f"[bold magenta]step {attempt}[/]: {subgoal}")
+        branch = step
+        if node == "score_affordances":
+            branch = step.add(f"score_affordances: chose {up.get('chosen')} ({ms:.0f} ms) {cp}")
             table = Table("skill", "kind", "use", "aff", "score", "why")
             table.columns[0].no_wrap = True
             for c in up.get("candidates", []):
@@ -131,21 +183,100 @@ def trace(console: Console, run: Any, *, full: bool = False) -> None:
                     f"{c['score']:.4f}",
                     c.get("why", ""),
                 )
-            step.add(table)
-        elif node == "execute_skill" and step is not None:
+            branch.add(table)
+        elif node == "execute_skill":
             extra = f" error: {up['last_error']}" if up.get("last_error") else ""
-            step.add(
-                f"[yellow]execute[/]: {up.get('last_steps')} env steps, stopped "
-                f"{up.get('last_stopped')} ({ms:.0f} ms){extra}"
+            branch = step.add(
+                f"[yellow]execute_skill[/]: {up.get('last_steps')} env steps (total "
+                f"{ev.get('env_steps', up.get('env_steps'))}), stopped {up.get('last_stopped')} "
+                f"({ms:.0f} ms){extra} {cp}"
             )
-        elif node == "verify" and step is not None:
+        elif node == "verify":
             v = up.get("verdict") or {}
             mark = "[green]✓ success[/]" if v.get("success") else "[red]✗ failure[/]"
-            step.add(f"verify: {mark} reward={v.get('reward')} — {v.get('critique', '')}")
-        for x in up.get("llm_log", []):
-            lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
-            prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]
-            llm = branch.add(f"[blue]LLM {x['role']}[/]")
-            llm.add(f"prompt: {prompt}", highlight=False)
-            llm.add(f"reply: {x['reply']}", highlight=False)
+            branch = step.add(
+                f"verify: {mark} reward={v.get('reward')} — {v.get('critique', '')} {cp}"
+            )
+        else:
+            branch = step.add(f"{node} ({ms:.0f} ms) {cp}")
+    for x in up.get("llm_log", []):
+        lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
+        prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]
+        llm = branch.add(f"[blue]LLM {x['role']}[/]")
+        llm.add(f"prompt: {prompt}", highlight=False)
+        llm.add(f"reply: {x['reply']}", highlight=False)
+
+
+def checkpoints_table(console: Console, run: Any, snapshots: list[Any]) -> None:
+    """The run's checkpoints, oldest first: index, id, step, next node, env steps."""
+    table = Table(title=f"checkpoints of {run.id} ({len(snapshots)})")
+    for col in ("#", "checkpoint", "superstep", "next", "env steps", "outcome"):
+        table.add_column(col)
+    for i, s in enumerate(snapshots):
+        values = s.values or {}
+        table.add_row(
+            str(i),
+            str(s.config["configurable"]["checkpoint_id"]),
+            str((s.metadata or {}).get("step")),
+            ", ".join(s.next) or "(end)",
+            str(values.get("env_steps", 0)),
+            str(values.get("outcome", "")),
+        )
+    console.print(table)
+
+
+def state_at(console: Console, run: Any, snapshot: Any, *, full: bool = False) -> None:
+    """The graph's state at one checkpoint (time travel): where it stood and what it knew."""
+    values = snapshot.values or {}
+    cid = snapshot.config["configurable"]["checkpoint_id"]
+    root = Tree(
+        f"[bold]{run.id}[/] at checkpoint [bold]{cid}[/] (superstep "
+        f"{(snapshot.metadata or {}).get('step')}), next: {', '.join(snapshot.next) or 'END'}",
+        highlight=False,
+    )
+    root.add(
+        f"goal={values.get('goal')!r} target={values.get('target')} outcome="
+        f"{values.get('outcome') or 'running'} env steps={values.get('env_steps', 0)} "
+        f"replans={values.get('replans', 0)}",
+        highlight=False,
+    )
+    plan = values.get("plan") or []
+    cursor = values.get("cursor", 0)
+    if plan:
+        branch = root.add("plan")
+        for i, s in enumerate(plan):
+            mark = "▶ " if i == cursor else "  "
+            branch.add(f"{mark}{s.text}", highlight=False)
+    if values.get("candidates"):
+        table = Table("skill", "kind", "use", "aff", "score", "why")
+        for c in values["candidates"]:
+            table.add_row(
+                c.skill,
+                c.kind,
+                f"{c.usefulness:.3f}",
+                f"{c.affordance:.3f}",
+                f"{c.score:.4f}",
+                c.why,
+            )
+        root.add(f"candidates (chosen: {values.get('chosen')})").add(table)
+    history = values.get("history") or []
+    if history:
+        branch = root.add(f"history ({len(history)} steps)")
+        for r in history:
+            mark = "[green]✓[/]" if r.verdict.success else "[red]✗[/]"
+            branch.add(f"step {r.index}: {r.subgoal.text} ← {r.skill} {mark} ({r.steps} steps)")
+    if values.get("verdict") is not None:
+        root.add(f"last verdict: {values['verdict'].critique}", highlight=False)
+    if values.get("message"):
+        root.add(f"[dim]{values['message']}[/]", highlight=False)
+    llm_log = values.get("llm_log") or []
+    if llm_log:
+        x = llm_log[-1]
+        lines = [ln for ln in x.prompt.strip().splitlines() if ln.strip()]
+        prompt = x.prompt if full else " / ".join(lines[-2:])[:160]
+        last = root.add(f"[blue]last LLM call ({x.role}, {len(llm_log)} so far)[/]")
+        last.add(f"prompt: {prompt}", highlight=False)
+        last.add(f"reply: {x.reply}", highlight=False)
+    if values.get("observation"):
+        root.add(f"[dim]observation: {values['observation']}[/]", highlight=False)
     console.print(root)

@@ -34,8 +34,16 @@ def usefulness(
     return probs, LLMExchange(role="affordance", prompt=prompt, reply=reply)
 
 
-def affordance(skill: Any, session: Any) -> tuple[float, str]:
-    """Probability that `skill` can succeed from the session's state, and why."""
+def affordance(
+    skill: Any, session: Any, *, world_model: str = "rules", scorer: Any = None
+) -> tuple[float, str]:
+    """Probability that `skill` can succeed from the session's state, and why.
+
+    With `world_model` "learned" or "off" the env's rules are not read: the learned model's
+    prediction (or, off, the history alone; the LLM for a skill never tried) stands in.
+    """
+    if world_model != "rules":
+        return _predicted(skill, session, world_model, scorer)
     meta = skill.meta
     feasible, why = 1.0, []
     if meta.achievement and not getattr(meta, "self_contained", False):
@@ -54,14 +62,36 @@ def affordance(skill: Any, session: Any) -> tuple[float, str]:
     return feasible * meta.success_rate, ", ".join(why)
 
 
+def _predicted(skill: Any, session: Any, mode: str, scorer: Any) -> tuple[float, str]:
+    """Affordance from `agents.world_model.predict`; a critic's V(s) replaces the history."""
+    from agents import world_model as wm
+
+    model = wm.shared(session.env_id) if mode == "learned" else None
+    try:
+        value = skill.affordance(session)
+    except Exception as e:  # a broken policy file must cost this skill its turn, not the run
+        return 0.0, f"affordance failed: {type(e).__name__}: {e}"
+    pred = wm.predict(
+        model,
+        skill.meta,
+        session.inventory,
+        session.known_kinds(),
+        scorer=scorer if value is None else None,
+        observation=session.describe() if scorer is not None else "",
+    )
+    if value is not None:
+        return pred.feasible * value, f"{pred.why}, V(s)={value:.2f}"
+    return pred.p_success, pred.why
+
+
 def rank(
-    scorer: Any, instruction: str, skills: list[Any], session: Any
+    scorer: Any, instruction: str, skills: list[Any], session: Any, *, world_model: str = "rules"
 ) -> tuple[list[SkillScore], LLMExchange]:
     """Score every candidate skill, best first; every factor is kept for the trace."""
     probs, exchange = usefulness(scorer, instruction, skills)
     scores = []
     for skill, p in zip(skills, probs, strict=True):
-        a, why = affordance(skill, session)
+        a, why = affordance(skill, session, world_model=world_model, scorer=scorer)
         scores.append(
             SkillScore(
                 skill=skill.meta.name,

@@ -13,6 +13,7 @@ from agents import _render as render
 from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
 from agents._cli_skills import skills_app
 from agents._cli_trace import trace_app
+from agents._cli_world import imagine, world_app
 
 app = typer.Typer(
     name="mendako",
@@ -23,21 +24,55 @@ app = typer.Typer(
 )
 app.add_typer(skills_app, name="skills")
 app.add_typer(trace_app, name="trace")
+app.add_typer(world_app, name="world-model")
+app.command("imagine")(imagine)
 
 
 @app.command()
 def run(
-    goal: Annotated[str, typer.Argument(help="What the agent should do, in words.")],
+    goal: Annotated[str, typer.Argument(help="What the agent should do, in words.")] = "",
     env: EnvOpt = "crafter",
     seed: Annotated[int, typer.Option(help="World seed.")] = 0,
     llm: LLMOpt = "embedded",
     max_replans: Annotated[int, typer.Option(help="Replans allowed after failures.")] = 3,
     skill_budget: Annotated[int, typer.Option(help="Env steps per skill execution.")] = 400,
     max_steps: Annotated[int, typer.Option(help="Env steps for the whole run.")] = 10_000,
+    world_model: Annotated[
+        str, typer.Option(help="Plans and affordances from: rules | learned | off.")
+    ] = "rules",
+    write_skills: Annotated[
+        bool, typer.Option(help="Let the coder write a skill when none scores well enough.")
+    ] = False,
+    mission: Annotated[
+        bool, typer.Option("--mission", help="Pursue the env's own mission (BabyAI) as GOAL.")
+    ] = False,
+    record: Annotated[
+        bool, typer.Option(help="Keep a frame per env step; the run gets episode.gif.")
+    ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Continue this killed run (id, prefix, 'last') from its checkpoint."),
+    ] = None,
 ) -> None:
-    """Pursue GOAL in an environment and show every step."""
+    """Pursue GOAL in an environment and show every step (or --resume a killed run)."""
     from graphs.context import RunSettings
-    from graphs.runner import run_goal
+    from graphs.runner import resume_run, run_goal
+
+    if world_model not in ("rules", "learned", "off"):
+        fail(f"--world-model must be rules, learned or off (got {world_model!r})")
+
+    if resume is not None:
+        console.print(f"[bold]resuming[/] {resume}", highlight=False)
+        try:
+            summary = resume_run(resume, on_event=lambda e: render.live_event(console, e))
+        except user_errors() as e:
+            fail(str(e))
+        render.summary(console, summary)
+        if summary.outcome != "achieved":
+            raise typer.Exit(1)
+        return
+    if mission:
+        goal = _own_mission(env, seed, goal)
 
     settings = RunSettings(
         env_id=env,
@@ -46,16 +81,35 @@ def run(
         max_replans=max_replans,
         skill_budget=skill_budget,
         max_env_steps=max_steps,
+        world_model=world_model,
+        write_skills=write_skills,
     )
     console.print(f"[bold]goal:[/] {goal!r}  env={env} seed={seed} llm={llm}", highlight=False)
     try:
-        summary = run_goal(goal, settings, on_event=lambda e: render.live_event(console, e))
+        summary = run_goal(
+            goal, settings, record=record, on_event=lambda e: render.live_event(console, e)
+        )
     except user_errors() as e:
         fail(str(e))
         return
     render.summary(console, summary)
     if summary.outcome != "achieved":
         raise typer.Exit(1)
+
+
+def _own_mission(env: str, seed: int, goal: str) -> str:
+    """The env's own mission for `seed`, as the goal of `run --mission`."""
+    from envs.registry import EnvSession
+
+    if goal:
+        fail("--mission takes no GOAL: the env's own mission is the goal")
+    try:
+        own = EnvSession.open(env, seed).mission
+    except user_errors() as e:
+        fail(str(e))
+    if not own:
+        fail(f"env {env!r} has no mission of its own: give a GOAL")
+    return own
 
 
 @app.command()

@@ -130,3 +130,58 @@ def repair(
     notes = [f"dropped {n}: not needed for {target}" for n in unneeded]
     notes += [f"inserted {s.name}: {target} needs it" for s in chain if s.name not in proposed]
     return chain, notes
+
+
+def repair_imagined(
+    proposal: PlanProposal,
+    target: str,
+    model: Any,
+    inventory: dict[str, int],
+    known: set[str],
+    achievements: list[str],
+) -> tuple[list[Subgoal], list[str]]:
+    """`--world-model learned`: roll the proposal through the learned model, not the rules.
+
+    The target's chain comes from the model (missing prerequisites inserted); a proposed step
+    with a verified unmet need that nothing yields is dropped as impossible; other proposed
+    steps are dropped as unneeded only when the chain rests on verified edges alone, and are
+    otherwise kept first, as exploration the model can learn from. Raises
+    `world_model.OutOfReach` when the model says the target cannot be reached.
+    """
+    from agents import world_model as wm
+
+    chain, notes = wm.prerequisites(model, target, inventory, known, achievements)
+    plan = [Subgoal(name=n, need=need) for n, need in chain]
+    in_chain = {s.name for s in plan}
+    sure = all(e.status == "verified" for name in in_chain for e in model.needs(name)) and all(
+        name in model.stats for name in in_chain
+    )
+    explore: list[Subgoal] = []
+    for name in dict.fromkeys(proposal.subgoals):
+        if name in in_chain:
+            continue
+        blocked = [
+            e
+            for e in model.missing(name, inventory, known)
+            if e.status == "verified"
+            and e.kind != "nearby"
+            and model.producer(e.thing, achievements) is None
+        ]
+        if blocked:
+            notes.append(f"dropped {name}: impossible, {blocked[0].text} and nothing yields it")
+        elif sure:
+            notes.append(f"dropped {name}: the verified model says {target} does not need it")
+        else:
+            explore.append(Subgoal(name=name))
+            notes.append(f"kept {name} to explore: the model is not sure yet")
+    proposed = set(proposal.subgoals)
+    notes += [
+        f"inserted {s.name}: imagined {target} needs it" for s in plan if s.name not in proposed
+    ]
+    return explore + plan, notes
+
+
+def validate_only(proposal: PlanProposal, target: str) -> tuple[list[Subgoal], list[str]]:
+    """`--world-model off`: the LLM's plan as is (names were schema-validated), target last."""
+    names = list(dict.fromkeys(n for n in proposal.subgoals if n != target))
+    return [Subgoal(name=n) for n in [*names, target]], ["world model off: the LLM's plan as is"]

@@ -8,6 +8,7 @@ and what the player has achieved.
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -19,9 +20,14 @@ class UnknownEnvError(ValueError):
     """The env id is not one mendako knows."""
 
 
+def base_id(env_id: str) -> str:
+    """The adapter an env id names: `babyai:BabyAI-PickupLoc-v0` -> `babyai`."""
+    return env_id.split(":", 1)[0].split("-", 1)[0].lower()
+
+
 def adapter(env_id: str) -> ModuleType:
     """The module of an env adapter (`envs.crafter`, ...); raises UnknownEnvError."""
-    base = env_id.split(":", 1)[0].split("-", 1)[0].lower()
+    base = base_id(env_id)
     if base not in ENV_IDS:
         raise UnknownEnvError(f"unknown env {env_id!r}; choose one of: {', '.join(ENV_IDS)}")
     return importlib.import_module(f"envs.{base}")
@@ -37,9 +43,15 @@ class EnvSession:
     env: Any
 
     @classmethod
-    def open(cls, env_id: str, seed: int, **kw: Any) -> EnvSession:
-        """Make the env and reset it with `seed`."""
+    def open(cls, env_id: str, seed: int, *, goal: str | None = None, **kw: Any) -> EnvSession:
+        """Make the env and reset it with `seed`.
+
+        Envs whose `make()` takes a `goal` (BabyAI) turn the run's goal into their mission;
+        the others ignore it (their goal is read by the planner alone).
+        """
         module = adapter(env_id)
+        if goal is not None and "goal" in inspect.signature(module.make).parameters:
+            kw["goal"] = goal
         env = module.make(env_id, seed=seed, **kw)
         env.reset(seed=seed)
         return cls(env_id=env_id, seed=seed, module=module, env=env)
@@ -51,8 +63,16 @@ class EnvSession:
 
     @property
     def rules(self) -> Any:
-        """The env's rules object (preconditions, prerequisites, checks)."""
-        return self.module.load_rules()
+        """The env's rules object (preconditions, prerequisites, checks): the env's own when
+        it has one (BabyAI's rules belong to each mission), else the adapter's."""
+        rules = getattr(self.env, "rules", None)
+        return rules if rules is not None else self.module.load_rules()
+
+    @property
+    def mission(self) -> str | None:
+        """The env's own mission in words (BabyAI), or None when it has none (Crafter)."""
+        mission = getattr(self.env, "mission", None)
+        return str(mission) if mission else None
 
     def describe(self) -> str:
         """A short English description of what the player perceives now."""

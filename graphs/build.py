@@ -11,7 +11,8 @@ from graphs.nodes.execute_skill import execute_skill
 from graphs.nodes.plan import plan
 from graphs.nodes.score_affordances import score_affordances
 from graphs.nodes.verify import verify
-from graphs.routers import route_after_plan, route_after_verify
+from graphs.nodes.write_skill import write_skill
+from graphs.routers import route_after_plan, route_after_score, route_after_verify
 from graphs.state import AgentState, InputState
 
 
@@ -22,9 +23,11 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     g.add_node("score_affordances", score_affordances)
     g.add_node("execute_skill", execute_skill)
     g.add_node("verify", verify)
+    g.add_node("write_skill", write_skill)
     g.add_edge(START, "plan")
     g.add_conditional_edges("plan", route_after_plan)
-    g.add_edge("score_affordances", "execute_skill")
+    g.add_conditional_edges("score_affordances", route_after_score)
+    g.add_edge("write_skill", "execute_skill")
     g.add_edge("execute_skill", "verify")
     g.add_conditional_edges("verify", route_after_verify)
     return g.compile(checkpointer=checkpointer, name="mendako")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -24,8 +24,18 @@ class RunSettings:
     """Env steps a single skill execution may spend."""
     max_env_steps: int = 10_000
     """Env steps the whole run may spend."""
+    write_skills: bool = False
+    """When no skill scores well enough for a subgoal, let the coder write one (Voyager)."""
+    write_threshold: float = 0.05
+    """Best SayCan score below which the coder is called (with `write_skills`)."""
+    write_rounds: int = 3
+    """Write -> test -> feedback rounds the coder may spend on one subgoal."""
     ground_target: bool = True
     """Check that the goal's words support the achievement the LLM read it as."""
+    world_model: Literal["rules", "learned", "off"] = "rules"
+    """What plans are rolled through and skills' affordances come from: the env's rules
+    (data.yaml), the learned world model (`agents.world_model`: LLM hypothesis corrected by
+    experience), or nothing (the LLM's plan as is, affordance from history)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -75,7 +75,7 @@ def run_goal(
         outcome="running",
         started=time.time(),
     )
-    session, recorder = _open_env(settings, record)
+    session, recorder = _open_env(settings, record, goal)
     context = RunContext(
         env=session, llm=llm, scorer=scorer, library=_Ledger(library, run), settings=settings
     )
@@ -102,7 +102,7 @@ def resume_run(
     meta = run.meta()
     if "settings" not in meta:
         raise ValueError(f"run {run.id} has no settings in its meta.json: it cannot be resumed")
-    settings = RunSettings(**meta["settings"])
+    settings = _settings(meta["settings"])
     goal = meta["goal"]
     llm, scorer, library = _defaults(settings, llm, scorer, library)
     saver = run.checkpointer()
@@ -112,7 +112,7 @@ def resume_run(
         saver.conn.close()
     values = snapshot.values or {}
     actions = list(values.get("actions", []))
-    session, recorder = _open_env(settings, bool(meta.get("record")))
+    session, recorder = _open_env(settings, bool(meta.get("record")), goal)
     session.replay(actions)
     done_records = len(values.get("history", []))
     context = RunContext(
@@ -141,6 +141,15 @@ def resume_run(
 _FINISHED: Any = object()
 
 
+def _settings(saved: dict[str, Any]) -> RunSettings:
+    """The run's settings as saved; fields this version no longer has are dropped."""
+    known = {f.name for f in fields(RunSettings)}
+    dropped = sorted(set(saved) - known)
+    if dropped:
+        log.warning("ignoring saved settings this version does not know: %s", dropped)
+    return RunSettings(**{k: v for k, v in saved.items() if k in known})
+
+
 def _defaults(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tuple[Any, ...]:
     from agents.llm import make_chat_model, make_scorer
     from skills.library import SkillLibrary
@@ -150,14 +159,18 @@ def _defaults(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tup
     if scorer is None:
         scorer = make_scorer(llm)
     if library is None:
-        library = SkillLibrary(settings.env_id)
+        from envs.registry import base_id
+
+        library = SkillLibrary(base_id(settings.env_id))
     return llm, scorer, library
 
 
-def _open_env(settings: RunSettings, record: bool) -> tuple[Any, FrameRecorder | None]:
+def _open_env(
+    settings: RunSettings, record: bool, goal: str | None = None
+) -> tuple[Any, FrameRecorder | None]:
     from envs.registry import EnvSession
 
-    session = EnvSession.open(settings.env_id, settings.seed)
+    session = EnvSession.open(settings.env_id, settings.seed, goal=goal)
     recorder = FrameRecorder(session.env) if record else None
     return session, recorder
 

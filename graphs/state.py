@@ -96,6 +96,8 @@ class AgentState(InputState):
     """Text description of the env's current state (fair perception only)."""
     candidates: list[SkillScore] = Field(default_factory=list)
     chosen: str | None = None
+    skills_written: list[str] = Field(default_factory=list)
+    """Subgoals the coder was already asked to write a skill for (once each per run)."""
     baseline: dict[str, int] = Field(default_factory=dict)
     """Achievement counts when the current skill started, for the verifier."""
     last_steps: int = 0

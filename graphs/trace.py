@@ -15,25 +15,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.checkpoint.sqlite import SqliteSaver
-from pydantic import BaseModel
-
-from graphs import state as state_mod
 from skills._home import mendako_home, write_json_atomic
 
 if TYPE_CHECKING:
+    from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import StateSnapshot
 
-# Registering the state's classes lets checkpoints reload them without warnings.
-_STATE_TYPES = [
-    state_mod.Subgoal,
-    state_mod.SkillScore,
-    state_mod.Verdict,
-    state_mod.LLMExchange,
-    state_mod.StepRecord,
-    state_mod.AgentState,
-]
+# LangGraph and pydantic are imported where they are used: `mendako trace list` over a
+# thousand runs must answer in well under a second, start-up included.
+
+
+def _state_types() -> list[type]:
+    """The state's classes; registering them lets checkpoints reload without warnings."""
+    from graphs import state as state_mod
+
+    return [
+        state_mod.Subgoal,
+        state_mod.SkillScore,
+        state_mod.Verdict,
+        state_mod.LLMExchange,
+        state_mod.StepRecord,
+        state_mod.AgentState,
+    ]
 
 
 class RunNotFound(LookupError):
@@ -54,6 +57,8 @@ def new_run_id(env_id: str, goal: str, seed: int) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, dict):
@@ -119,8 +124,11 @@ class Run:
 
     def checkpointer(self) -> SqliteSaver:
         """A SQLite checkpointer over this run's database."""
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
         conn = sqlite3.connect(self.db_path, check_same_thread=False)
-        serde = JsonPlusSerializer(allowed_msgpack_modules=_STATE_TYPES)
+        serde = JsonPlusSerializer(allowed_msgpack_modules=_state_types())
         return SqliteSaver(conn, serde=serde)
 
     def checkpoints(self) -> list[StateSnapshot]:

@@ -28,7 +28,10 @@ def execute_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     left = ctx.settings.max_env_steps - state.env_steps
     budget = max(0, min(ctx.settings.skill_budget, left))
     skill = ctx.library.get(state.chosen)
-    result = skill.run(session, budget=budget, need=subgoal.need)
+    if ctx.settings.world_model == "learned":
+        result = _run_and_learn(session, skill, subgoal, budget, baseline)
+    else:
+        result = skill.run(session, budget=budget, need=subgoal.need)
     actions = list(session.env.action_log[start:])
     return {
         "baseline": baseline,
@@ -39,3 +42,30 @@ def execute_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         "last_error": result.error,
         "observation": session.describe(),
     }
+
+
+def _run_and_learn(session: Any, skill: Any, subgoal: Any, budget: int, baseline: Any) -> Any:
+    """Run the skill while recording its transitions into the learned world model (saved)."""
+    from agents import verifier
+    from agents import world_model as wm
+
+    model = wm.shared(session.env_id)
+    before, start = session.inventory, session.steps
+    achievement = skill.meta.achievement
+    clear = not achievement or not model.missing(achievement, before, session.known_kinds())
+    with wm.recording(session.env) as recorded:
+        result = skill.run(session, budget=budget, need=subgoal.need)
+    ok = verifier.check(subgoal, baseline, session.achievements, session.inventory)
+    wm.learn_from_execution(
+        model,
+        recorded,
+        skill=skill.meta.name,
+        achievement=achievement,
+        success=ok,
+        steps=session.steps - start,
+        before=before,
+        after_info=session.info,
+        clear=clear,
+    )
+    wm.save(model)
+    return result

@@ -49,9 +49,19 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             "outcome": "not_achievable",
             "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}",
         }
-    steps, notes = planner.repair(
-        proposal, target, session.rules, session.inventory, session.known_kinds()
-    )
+    mode = ctx.settings.world_model
+    if mode == "off":
+        steps, notes = planner.validate_only(proposal, target)
+    elif mode == "learned":
+        imagined = _imagine(ctx, state, proposal, target, names, failure)
+        if isinstance(imagined, str):
+            return update | {"target": target, "outcome": "not_achievable", "message": imagined}
+        steps, notes, exchanges = imagined
+        update["llm_log"] = [exchange, *exchanges]
+    else:
+        steps, notes = planner.repair(
+            proposal, target, session.rules, session.inventory, session.known_kinds()
+        )
     notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
     update |= {
         "target": target,
@@ -64,3 +74,40 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if state.target is None:
         update["target_start"] = session.achievements.get(target, 0)
     return update
+
+
+def _imagine(
+    ctx: RunContext,
+    state: AgentState,
+    proposal: planner.PlanProposal,
+    target: str,
+    names: list[str],
+    failure: str,
+) -> tuple[list[Any], list[str], list[Any]] | str:
+    """`--world-model learned`: hypothesise (LLM, once per achievement), then roll the plan
+    through the learned model; when it says the target is out of reach, replan once."""
+    from agents import world_model as wm
+
+    session = ctx.env
+    model = wm.shared(session.env_id)
+    exchanges = wm.hypothesise(ctx.llm, model, target, wm.vocab_for(session.env_id))
+    if exchanges:
+        wm.save(model)
+    known = session.known_kinds()
+    for attempt in range(2):
+        try:
+            steps, notes = planner.repair_imagined(
+                proposal, target, model, session.inventory, known, names
+            )
+            return steps, notes, exchanges
+        except wm.OutOfReach as e:
+            if attempt:
+                return f"{NOT_ACHIEVABLE}: the world model says {target} is out of reach ({e})"
+            reason = f"\nThe world model says {target} is out of reach: {e}."
+            proposal, exchange = planner.propose(
+                ctx.llm, state.goal, session.describe(), names, failure + reason
+            )
+            exchanges.append(exchange)
+            if ctx.settings.ground_target:
+                target = planner.ground_target(state.goal, proposal.target, names)[0] or target
+    raise AssertionError("unreachable")

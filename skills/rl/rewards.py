@@ -16,6 +16,7 @@ episode) and ``__call__(before, after) -> float`` over two consecutive info dict
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -30,6 +31,7 @@ class RewardFn(Protocol):
     def __call__(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> float: ...
 
 
+@functools.cache
 def _rules_achieved() -> Callable[[str, Mapping[str, Any], Mapping[str, Any]], bool]:
     try:
         from envs._crafter_rules import load_rules
