@@ -2,7 +2,7 @@
 
 What decides what (honestly): the rules (crafter's `data.yaml`) define the frontier, the
 achievements not yet unlocked whose prerequisite chain is doable from here, ordered by how
-long that chain is; survival needs (food, drink, energy, health) pre-empt the frontier by
+long that chain is; survival needs (drink, food, energy) are reflexes of the explorer, set off by
 thresholds stated as data; the LLM picks the next task from the frontier (constrained to
 its names), which with the 135M embedded model mostly means the first, easiest one.
 """
@@ -24,15 +24,13 @@ SURVIVAL: tuple[tuple[str, int, str], ...] = (
     ("food", 3, "eat_cow"),
     ("energy", 2, "wake_up"),
 )
-# Achievements that pay once and cost a lot to repeat; never proposed for survival alone.
-REPEATABLE = {"collect_drink", "eat_cow", "wake_up"}
 
 
 class Proposal(BaseModel):
     """The curriculum's next task and why it was chosen."""
 
     goal: str
-    reason: Literal["survival", "frontier", "none"]
+    reason: Literal["frontier", "none"]
     exchange: LLMExchange | None = None
 
 
@@ -72,11 +70,11 @@ def propose(
     *,
     top: int = 5,
 ) -> Proposal:
-    """The next goal for the explorer: survival first, else the LLM's pick from the frontier."""
+    """The next goal for the explorer: the LLM's pick from the rules' frontier.
+
+    Survival is not proposed here: the explorer runs it as a reflex (`survival_need`).
+    """
     inventory = session.inventory
-    need = survival_need(inventory)
-    if need is not None:
-        return Proposal(goal=need, reason="survival")
     achievements = session.achievements
     options = frontier(session.rules, achievements, inventory, session.known_kinds(), tried)
     if not options:

@@ -210,7 +210,12 @@ class CrafterRules:
             for item, amount in req.consumes.items():
                 inv[item] = inv.get(item, 0) - amount
             need: dict[str, int] = {}
-            if name.startswith("collect_"):
+            if name.startswith("collect_") and depth == 0:
+                # The goal itself is the unlock (its counter rising), not a stock level: an
+                # inventory target could sit above the item's max (drink at 9 asks for 10).
+                for item, amount in req.gives.items():
+                    inv[item] = inv.get(item, 0) + amount
+            elif name.startswith("collect_"):
                 (item,) = req.gives
                 need = {item: max(want or 0, inv.get(item, 0) + 1)}
                 inv[item] = need[item]
@@ -231,7 +236,7 @@ class CrafterRules:
         out: list[tuple[str, dict[str, int]]] = []
         open_entry: dict[str, int] = {}  # item -> index in out of the collect to grow
         for name, need in chain:
-            if name.startswith("collect_"):
+            if name.startswith("collect_") and need:
                 (item,) = need
                 gained = need[item] - inv.get(item, 0)
                 inv[item] = need[item]

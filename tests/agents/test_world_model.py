@@ -222,8 +222,8 @@ class _FakeLLM:
         self.reply, self.prompts = reply, []
 
     def with_structured_output(self, schema: Any) -> Any:
-        def call(prompt: str) -> Any:
-            self.prompts.append(prompt)
+        def call(prompt: Any) -> Any:
+            self.prompts.append(str(prompt))
             return schema.model_validate(self.reply)
 
         return RunnableLambda(call)
@@ -263,4 +263,35 @@ def test_recording_a_real_skill_learns_collect_wood() -> None:
                             after_info=session.info)  # fmt: skip
     assert m.base.steps == session.steps
     assert m.gives("collect_wood") == {"wood": 1}
+    assert m.edge("collect_wood", "nearby", "tree").status == "verified"
+
+
+# ---------------------------------------------------------------------- the graph, learned mode
+class _WordScorer:
+    """Prefers skill phrases that share words with the instruction (a fake usefulness)."""
+
+    def distribution(self, prompt: str, options: list[str]) -> list[float]:
+        words = set(prompt.strip().splitlines()[-2].lower().split())
+        raw = [1.0 + 10.0 * len(words & set(o.lower().split())) for o in options]
+        return [r / sum(raw) for r in raw]
+
+
+def test_learned_mode_from_empty_model_reaches_wood_pickaxe_and_learns_its_branch() -> None:
+    from graphs.context import RunSettings
+    from graphs.runner import run_goal
+    from skills.library import SkillLibrary
+
+    plan = {"target": "make_wood_pickaxe", "subgoals": ["collect_wood", "place_table"]}
+    summary = run_goal(
+        "make a wood pickaxe",
+        RunSettings(seed=0, world_model="learned", max_replans=8, skill_budget=150),
+        llm=_FakeLLM(plan),  # its hypothesis replies do not fit the schema: ignored
+        scorer=_WordScorer(),
+        library=SkillLibrary("crafter"),
+    )
+    assert summary.outcome == "achieved"
+    m = wm.load("crafter")
+    assert m.edge("place_table", "consumes", "wood").amount == 2
+    assert m.edge("make_wood_pickaxe", "consumes", "wood").amount == 1
+    assert m.edge("make_wood_pickaxe", "nearby", "table").status == "verified"
     assert m.edge("collect_wood", "nearby", "tree").status == "verified"

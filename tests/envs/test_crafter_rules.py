@@ -77,7 +77,9 @@ def test_prerequisites_skip_what_is_held() -> None:
     assert dict(chain)["collect_wood"] == {"wood": 3}
     near = rules.prerequisites("make_wood_pickaxe", {"wood": 1}, nearby={"table"})
     assert near == [("make_wood_pickaxe", {})]
-    assert rules.prerequisites("collect_wood", {}) == [("collect_wood", {"wood": 1})]
+    # A collect goal is its unlock (the counter rising), never a stock level above the max.
+    assert rules.prerequisites("collect_wood", {}) == [("collect_wood", {})]
+    assert rules.prerequisites("collect_drink", {"drink": 9}) == [("collect_drink", {})]
 
 
 def test_prerequisites_iron_chain_is_feasible_in_order() -> None:
@@ -91,7 +93,7 @@ def test_prerequisites_iron_chain_is_feasible_in_order() -> None:
             inv[k] = max(inv.get(k, 0), v)
         for k, v in req.consumes.items():
             inv[k] -= v
-        if not name.startswith("collect_"):
+        if not name.startswith("collect_") or not need:
             for k, v in req.gives.items():
                 inv[k] = inv.get(k, 0) + v
         if name.startswith("place_"):
