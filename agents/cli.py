@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from agents import _render as render
+from agents._cli_bench import bench_app, explore
 from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
 from agents._cli_skills import skills_app
 from agents._cli_trace import trace_app
@@ -24,6 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(skills_app, name="skills")
 app.add_typer(trace_app, name="trace")
+app.add_typer(bench_app, name="bench")
+app.command("explore")(explore)
 app.add_typer(world_app, name="world-model")
 app.command("imagine")(imagine)
 
@@ -53,6 +56,16 @@ def run(
         str | None,
         typer.Option(help="Continue this killed run (id, prefix, 'last') from its checkpoint."),
     ] = None,
+    reward: Annotated[
+        str,
+        typer.Option(help="Verifier mode: programmatic | judge | similarity | manual | clip."),
+    ] = "programmatic",
+    clip_weights: Annotated[
+        str | None, typer.Option(help="Local Hugging Face CLIP folder for --reward clip.")
+    ] = None,
+    manual: Annotated[
+        str | None, typer.Option(help="Game manual (text file) for --reward manual.")
+    ] = None,
 ) -> None:
     """Pursue GOAL in an environment and show every step (or --resume a killed run)."""
     from graphs.context import RunSettings
@@ -60,6 +73,7 @@ def run(
 
     if world_model not in ("rules", "learned", "off"):
         fail(f"--world-model must be rules, learned or off (got {world_model!r})")
+    _check_reward(reward, clip_weights, manual)
 
     if resume is not None:
         console.print(f"[bold]resuming[/] {resume}", highlight=False)
@@ -83,6 +97,9 @@ def run(
         max_env_steps=max_steps,
         world_model=world_model,
         write_skills=write_skills,
+        reward=reward,  # type: ignore[arg-type]  # checked by _check_reward
+        clip_weights=clip_weights,
+        manual=manual,
     )
     console.print(f"[bold]goal:[/] {goal!r}  env={env} seed={seed} llm={llm}", highlight=False)
     try:
@@ -95,6 +112,25 @@ def run(
     render.summary(console, summary)
     if summary.outcome != "achieved":
         raise typer.Exit(1)
+
+
+def _check_reward(reward: str, clip_weights: str | None, manual: str | None) -> None:
+    """Fail in one line, before any model loads, on a bad --reward/--clip-weights/--manual."""
+    from pathlib import Path
+
+    from agents.rewards import MODES
+
+    if reward not in MODES:
+        fail(f"--reward must be one of {', '.join(MODES)} (got {reward!r})")
+    if reward == "clip":
+        from agents.rewards.clip import ClipWeightsError, check_weights
+
+        try:
+            check_weights(clip_weights)
+        except ClipWeightsError as e:
+            fail(str(e))
+    if manual is not None and not Path(manual).expanduser().is_file():
+        fail(f"--manual {manual}: no such file")
 
 
 def _own_mission(env: str, seed: int, goal: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, create_model
 from agents._prompts import render
 from graphs.state import LLMExchange
 
+HURT = 5  # health at or below which a zombie in view is fought before anything else
 # Survival needs, checked in order: (stat, at or below, goal). Crafter's stats run 0..9 and
 # health drains when food, drink or energy reach 0 (crafter/objects.py).
 SURVIVAL: tuple[tuple[str, int, str], ...] = (
@@ -32,6 +33,18 @@ class Proposal(BaseModel):
     goal: str
     reason: Literal["frontier", "none"]
     exchange: LLMExchange | None = None
+
+
+# Order adjustments, as data: swords first (zombies come at night, and a sword doubles the
+# damage dealt), then by depth; goals that put the player in harm's way (skeletons live in
+# dark caves, diamonds sit next to lava) after everything else.
+RISK: dict[str, int] = {
+    "make_wood_sword": -2,
+    "make_stone_sword": -1,
+    "defeat_zombie": 1,
+    "collect_diamond": 1,
+    "defeat_skeleton": 2,
+}
 
 
 def frontier(
@@ -51,12 +64,14 @@ def frontier(
         if achievements.get(name, 0) > 0 or tried.get(name, 0) >= max_tries:
             continue
         chain = rules.prerequisites(name, inventory, known)
-        options.append((len(chain), rules.achievements.index(name), name))
-    return [name for _, _, name in sorted(options)]
+        options.append((RISK.get(name, 0), len(chain), rules.achievements.index(name), name))
+    return [option[-1] for option in sorted(options)]
 
 
-def survival_need(inventory: dict[str, int]) -> str | None:
-    """The survival goal the stats call for, if any."""
+def survival_need(inventory: dict[str, int], threats: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    """The survival skill the stats call for, if any: fight a zombie in view when hurt."""
+    if inventory.get("health", 9) <= HURT and "zombie" in threats:
+        return "defeat_zombie"
     for stat, threshold, goal in SURVIVAL:
         if inventory.get(stat, 9) <= threshold:
             return goal

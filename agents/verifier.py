@@ -1,10 +1,15 @@
 """The verifier: did the subgoal succeed? Its reward goes back to the skill that ran.
 
 The programmatic mode asks the env itself (achievement counters, inventory); it is the
-ground truth where the env can answer, as it always can for Crafter achievements.
+ground truth where the env can answer, as it always can for Crafter achievements. The
+other modes (``judge``, ``similarity``, ``manual``, ``clip``: ``agents.rewards``) replace its
+success and reward by a language reward model's, via :func:`verify_with_model`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from graphs.state import Subgoal, Verdict
 
@@ -45,3 +50,22 @@ def verify(
     if error:
         parts.append(f"skill error: {error}")
     return Verdict(success=False, reward=0.0, critique="; ".join(parts))
+
+
+def verify_with_model(
+    programmatic: Verdict,
+    model: Any,
+    subgoal: Subgoal,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> Verdict:
+    """A language reward model's verdict (``agents.rewards``); the programmatic check's result
+    stays in the critique so the trace shows where the two disagree."""
+    got = model.assess(subgoal.name, before, after)
+    check = "done" if programmatic.success else "not done"
+    return Verdict(
+        success=got.success,
+        reward=got.reward,
+        mode=model.mode,
+        critique=f"{got.why} (programmatic check: {check}; {programmatic.critique})",
+    )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 ENV_IDS = ("crafter", "babyai", "minedojo")
 
 
@@ -95,6 +97,11 @@ class EnvSession:
     def known_kinds(self) -> set[str]:
         """Kinds of things the player has seen (in view or remembered)."""
         return {k for k in self.module.KINDS if self.env.memory.known(k)}
+
+    def sees(self, kind: str) -> bool:
+        """Whether `kind` is in the player's current view."""
+        view = self.info.get("local_view")
+        return view is not None and kind in {str(c) for c in np.asarray(view).ravel()}
 
     @property
     def steps(self) -> int:

@@ -36,6 +36,14 @@ class RunSettings:
     """What plans are rolled through and skills' affordances come from: the env's rules
     (data.yaml), the learned world model (`agents.world_model`: LLM hypothesis corrected by
     experience), or nothing (the LLM's plan as is, affordance from history)."""
+    reward: Literal["programmatic", "judge", "similarity", "manual", "clip"] = "programmatic"
+    """Verifier mode (`agents.rewards`): the env's own check, an LLM judge (RDLM), caption
+    similarity (ELLM), manual-grounded bonuses (Read and Reap) or CLIP (VLM-RMs). Its
+    reward is what RL skills get through `skill.feedback`."""
+    clip_weights: str | None = None
+    """Local Hugging Face CLIP folder for `reward="clip"` (weights are never downloaded)."""
+    manual: str | None = None
+    """Game manual for `reward="manual"`; default: the shipped `envs/data/crafter_manual.md`."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,12 @@ from graphs.runner import _defaults, mendako_version
 from graphs.trace import TraceWriter, create_run
 
 # Reflexes: stat -> (skill, level to restore it to). Crafter stats run 0..9.
-REFLEXES = {"collect_drink": ("drink", 9), "eat_cow": ("food", 7), "wake_up": ("energy", 9)}
+REFLEXES = {
+    "collect_drink": ("drink", 9),
+    "eat_cow": ("food", 7),
+    "wake_up": ("energy", 9),
+    "defeat_zombie": ("health", 9),
+}
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,8 @@ def explore(
 
 def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[..., None]) -> None:
     """Restore drink, food and energy with their skills when they run low."""
-    need = curriculum.survival_need(session.inventory)
+    threats = {k for k in ("zombie", "skeleton") if session.sees(k)}
+    need = curriculum.survival_need(session.inventory, threats)
     if need is None or need not in REFLEXES:
         return
     stat, level = REFLEXES[need]

@@ -100,6 +100,10 @@ class AgentState(InputState):
     """Subgoals the coder was already asked to write a skill for (once each per run)."""
     baseline: dict[str, int] = Field(default_factory=dict)
     """Achievement counts when the current skill started, for the verifier."""
+    start_inventory: dict[str, int] = Field(default_factory=dict)
+    """Inventory when the current skill started, for the language verifier modes."""
+    start_observation: str = ""
+    """Text description when the current skill started, for the LLM judge."""
     last_steps: int = 0
     last_stopped: str = ""
     last_error: str | None = None

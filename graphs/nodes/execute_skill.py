@@ -18,8 +18,9 @@ def execute_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     assert subgoal is not None, "routed to execute_skill without a subgoal"
     baseline = session.achievements
     start = session.steps
+    before = {"start_inventory": session.inventory, "start_observation": session.describe()}
     if state.chosen is None:
-        return {
+        return before | {
             "baseline": baseline,
             "last_steps": 0,
             "last_stopped": "error",
@@ -33,7 +34,7 @@ def execute_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     else:
         result = skill.run(session, budget=budget, need=subgoal.need)
     actions = list(session.env.action_log[start:])
-    return {
+    return before | {
         "baseline": baseline,
         "actions": actions,
         "env_steps": state.env_steps + len(actions),

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from agents import verifier
 from graphs.context import RunContext
-from graphs.state import AgentState, StepRecord
+from graphs.state import AgentState, StepRecord, Verdict
 
 
 def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -27,6 +27,8 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         stopped=state.last_stopped,
         error=state.last_error,
     )
+    if ctx.settings.reward != "programmatic":
+        verdict = _language_verdict(verdict, state, ctx)
     if state.chosen is not None:
         ctx.library.record(state.chosen, verdict.success)
         skill = ctx.library.get(state.chosen)
@@ -54,3 +56,33 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if verdict.success:
         update["cursor"] = state.cursor + 1
     return update
+
+
+_MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+def _language_verdict(programmatic: Verdict, state: AgentState, ctx: RunContext) -> Verdict:
+    """The verdict of the run's language reward model (`agents.rewards`), one per settings."""
+    from agents.rewards import make_reward_model
+
+    s = ctx.settings
+    key = (s.reward, s.manual, s.clip_weights, id(ctx.llm))
+    if key not in _MODELS:
+        _MODELS[key] = make_reward_model(
+            s.reward, llm=ctx.llm, manual=s.manual, clip_weights=s.clip_weights
+        )
+    session = ctx.env
+    before = {
+        "achievements": state.baseline,
+        "inventory": state.start_inventory,
+        "description": state.start_observation,
+    }
+    after = {
+        "achievements": session.achievements,
+        "inventory": session.inventory,
+        "description": session.describe(),
+    }
+    if s.reward == "clip":
+        after["frame"] = session.env.render()
+    assert state.subgoal is not None
+    return verifier.verify_with_model(programmatic, _MODELS[key], state.subgoal, before, after)

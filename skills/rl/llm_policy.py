@@ -116,10 +116,7 @@ def load_llm(path: str | None = None) -> tuple[Any, Any]:
 def make_prompt(goal: str, description: str) -> str:
     """The text the LLM reads before an action (BabyAI-Text style)."""
     actions = ", ".join(ACTIONS)
-    return (
-        f"Possible actions: {actions}.\nGoal: {goal}.\nObservation: {description}\n"
-        "Next action:"
-    )
+    return f"Possible actions: {actions}.\nGoal: {goal}.\nObservation: {description}\nNext action:"
 
 
 @dataclass
@@ -170,9 +167,7 @@ class LLMPolicy(nn.Module):
             allow[s:e, :n] = True
             allow[s:e, s:e] = torch.tril(torch.ones(e - s, e - s, dtype=torch.bool))
         mask = torch.zeros(t, t).masked_fill(~allow, torch.finfo(torch.float32).min)
-        return Packed(
-            torch.tensor([ids]), mask[None, None], torch.tensor([pos]), spans, n
-        )
+        return Packed(torch.tensor([ids]), mask[None, None], torch.tensor([pos]), spans, n)
 
     def _run(self, h: torch.Tensor, pk: Packed, layers: Any) -> torch.Tensor:
         rope = self.lm.model.rotary_emb(h, pk.pos)
@@ -226,11 +221,13 @@ def symbolic(info: dict[str, Any]) -> np.ndarray:
     """The plain RL observation: the 7x7x3 view one-hot-ish, plus the mission's colour and
     type words one-hot."""
     img = np.asarray(info["image"], dtype=np.float32)
-    view = np.concatenate([
-        (img[..., 0:1] == np.arange(11)).astype(np.float32).reshape(-1),
-        (img[..., 1:2] == np.arange(6)).astype(np.float32).reshape(-1),
-        (img[..., 2:3] == np.arange(3)).astype(np.float32).reshape(-1),
-    ])
+    view = np.concatenate(
+        [
+            (img[..., 0:1] == np.arange(11)).astype(np.float32).reshape(-1),
+            (img[..., 1:2] == np.arange(6)).astype(np.float32).reshape(-1),
+            (img[..., 2:3] == np.arange(3)).astype(np.float32).reshape(-1),
+        ]
+    )
     words = info["mission"].split()
     goal = [float(c in words) for c in _COLORS] + [float(t in words) for t in _TYPES]
     return np.concatenate([view, np.asarray(goal, dtype=np.float32)])
@@ -241,8 +238,9 @@ class MLPPolicy(nn.Module):
 
     def __init__(self, n_in: int, hidden: int = 64) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden),
-                                  nn.Tanh())
+        self.body = nn.Sequential(
+            nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
+        )
         self.pi = nn.Linear(hidden, len(ACTIONS))
         self.v = nn.Linear(hidden, 1)
 
@@ -337,9 +335,7 @@ def _ppo(policy: nn.Module, args: LLMPolicyArgs, optimizer: torch.optim.Optimize
                     loss = loss + pg + args.vf_coef * vl - args.ent_coef * ent
                 optimizer.zero_grad()
                 (loss / len(idx)).backward()
-                nn.utils.clip_grad_norm_(
-                    [p for p in policy.parameters() if p.requires_grad], 0.5
-                )
+                nn.utils.clip_grad_norm_([p for p in policy.parameters() if p.requires_grad], 0.5)
                 optimizer.step()
         policy.eval()
         rate = successes / episodes if episodes else math.nan
@@ -360,8 +356,10 @@ def train(args: LLMPolicyArgs, *, model: Any = None, tok: Any = None) -> dict[st
     before = evaluate(policy, args)
     trained = [p for n, p in policy.named_parameters() if p.requires_grad and "value" not in n]
     opt = torch.optim.Adam(
-        [{"params": trained, "lr": args.lr},
-         {"params": policy.value.parameters(), "lr": args.head_lr}]
+        [
+            {"params": trained, "lr": args.lr},
+            {"params": policy.value.parameters(), "lr": args.head_lr},
+        ]
     )
     t1 = time.perf_counter()
     stats = _ppo(policy, args, opt)
@@ -410,9 +408,14 @@ def train_mlp(args: LLMPolicyArgs) -> dict[str, Any]:
 def _save(policy: LLMPolicy, args: LLMPolicyArgs, result: dict[str, Any]) -> Path:
     out = Path(args.out or ".")
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v for k, v in policy.state_dict().items()
-             if k.startswith("value.") or f"layers.{policy.split}" in k
-             or any(f"layers.{i}." in k for i in range(policy.split, 64)) or "model.norm" in k}
+    state = {
+        k: v
+        for k, v in policy.state_dict().items()
+        if k.startswith("value.")
+        or f"layers.{policy.split}" in k
+        or any(f"layers.{i}." in k for i in range(policy.split, 64))
+        or "model.norm" in k
+    }
     torch.save(state, out / "llm_policy.pt")
     meta = {
         "name": out.name,

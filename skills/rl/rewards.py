@@ -86,10 +86,22 @@ def sparse_reward() -> RewardFn:
     return _Sparse()
 
 
+LANGUAGE_KINDS = ("judge", "similarity", "manual", "clip")
+"""Reward kinds from ``agents.rewards`` (LLM judge, ELLM similarity, Read-and-Reap manual,
+VLM-RMs CLIP); ``clip`` needs frames, which the fast training env does not render."""
+
+
 def make_reward(kind: str, subgoal: str) -> RewardFn:
-    """``"verifier"`` -> :func:`verifier_reward`, ``"sparse"`` -> :func:`sparse_reward`."""
+    """``"verifier"`` -> :func:`verifier_reward`, ``"sparse"`` -> :func:`sparse_reward`, a
+    language kind (:data:`LANGUAGE_KINDS`) -> ``agents.rewards.transition_reward``."""
     if kind == "verifier":
         return verifier_reward(subgoal)
     if kind == "sparse":
         return sparse_reward()
-    raise ValueError(f"unknown reward {kind!r}: expected 'verifier' or 'sparse'")
+    if kind in LANGUAGE_KINDS:
+        from agents.rewards import transition_reward
+
+        return transition_reward(kind, subgoal)
+    raise ValueError(
+        f"unknown reward {kind!r}: expected 'verifier', 'sparse' or one of {LANGUAGE_KINDS}"
+    )

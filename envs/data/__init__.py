@@ -1,0 +1,1 @@
+"""Text data shipped with the environments (e.g. ``crafter_manual.md``)."""
