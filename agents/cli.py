@@ -12,6 +12,7 @@ import typer
 from agents import _render as render
 from agents._cli_bench import bench_app, explore
 from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
+from agents._cli_learn import learn as _learn  # noqa: F401  (registers `skills learn`)
 from agents._cli_skills import skills_app
 from agents._cli_trace import trace_app
 from agents._cli_world import imagine, world_app
@@ -66,6 +67,9 @@ def run(
     manual: Annotated[
         str | None, typer.Option(help="Game manual (text file) for --reward manual.")
     ] = None,
+    learn: Annotated[
+        bool, typer.Option(help="After the run, update the RL skills it used with PPO.")
+    ] = False,
 ) -> None:
     """Pursue GOAL in an environment and show every step (or --resume a killed run)."""
     from graphs.context import RunSettings
@@ -102,14 +106,31 @@ def run(
         manual=manual,
     )
     console.print(f"[bold]goal:[/] {goal!r}  env={env} seed={seed} llm={llm}", highlight=False)
+    library = None
     try:
+        if learn:
+            from envs.registry import base_id
+            from skills.library import SkillLibrary
+
+            library = SkillLibrary(base_id(env))
         summary = run_goal(
-            goal, settings, record=record, on_event=lambda e: render.live_event(console, e)
+            goal,
+            settings,
+            library=library,
+            record=record,
+            on_event=lambda e: render.live_event(console, e),
         )
     except user_errors() as e:
         fail(str(e))
         return
     render.summary(console, summary)
+    if library is not None:
+        from skills.rl.online import learn_from_run
+
+        for name, n, path in learn_from_run(library):
+            console.print(
+                f"[bold]learned[/] {name}: PPO update on {n} transitions → {path}", highlight=False
+            )
     if summary.outcome != "achieved":
         raise typer.Exit(1)
 

@@ -1,0 +1,102 @@
+"""`mendako skills learn`: train an RL skill for a subgoal on the verifier's reward (ELLM)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from agents._cli_common import EnvOpt, console, fail, user_errors
+from agents._cli_skills import skills_app
+
+
+@skills_app.command("learn")
+def learn(
+    subgoal: Annotated[str, typer.Argument(help="What the skill should achieve, in words.")] = "",
+    env: EnvOpt = "crafter",
+    steps: Annotated[int, typer.Option(help="Env steps of PPO training.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Training seed (written in meta.json).")] = 1,
+    reward: Annotated[str, typer.Option(help="verifier (ELLM) | sparse (Crafter's own)")] = (
+        "verifier"
+    ),
+    policy: Annotated[str, typer.Option(help="mlp (actor-critic) | llm (GLAM, BabyAI)")] = "mlp",
+    level: Annotated[str, typer.Option(help="BabyAI level for --policy llm.")] = (
+        "BabyAI-GoToObjS6-v1"
+    ),
+) -> None:
+    """Train an RL skill with PPO; it joins the library when done (Ctrl-C keeps a checkpoint)."""
+    if policy == "llm":
+        _learn_llm(level, steps, seed)
+        return
+    if policy != "mlp":
+        fail(f"unknown policy {policy!r}: choose mlp or llm")
+    if env != "crafter":
+        fail("RL skills with --policy mlp are trained on crafter; use --policy llm for babyai")
+    if reward not in ("verifier", "sparse"):
+        fail(f"unknown reward {reward!r}: choose verifier or sparse")
+    if not subgoal.strip():
+        fail("say which subgoal to learn, e.g. mendako skills learn 'collect wood'")
+    from agents.planner import ground_target
+    from envs.crafter import load_rules
+    from skills.library import SkillLibrary
+    from skills.rl.ppo import PPOArgs, train
+
+    achievement, _ = ground_target(subgoal, "", list(load_rules().achievements))
+    if achievement is None:
+        fail(f"no Crafter achievement matches {subgoal!r}")
+    library = SkillLibrary("crafter")
+    out = library.user_root / f"rl_{achievement}"
+    args = PPOArgs(
+        achievement=achievement, total_steps=steps, seed=seed, reward=reward, out_dir=str(out)
+    )
+    console.print(
+        f"learning [bold]{achievement}[/] with PPO, reward={reward}, "
+        f"{steps} steps, seed {seed} → {out}",
+        highlight=False,
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} steps"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("PPO", total=steps)
+        shown = {"next": 0}
+
+        def progress(m: dict[str, float]) -> None:
+            step = m.get("global_step", 0)
+            bar.update(
+                task,
+                completed=step,
+                description=f"success {m.get('charts/success_rate_fresh', 0):.2f}",
+            )
+            if step >= shown["next"]:
+                shown["next"] = step + max(steps // 10, 1)
+                bar.console.print(
+                    f"step {step:>8.0f}  success_rate {m.get('charts/success_rate', 0):.2f}  "
+                    f"fresh {m.get('charts/success_rate_fresh', 0):.2f}",
+                    highlight=False,
+                )
+
+        try:
+            path = train(args, progress=progress)
+        except user_errors() as e:
+            fail(str(e))
+    library.reload()
+    console.print(
+        f"saved {path} (policy.pt, meta.json, curve.csv/png); "
+        f"now in the library as rl_{achievement}",
+        highlight=False,
+    )
+
+
+def _learn_llm(level: str, steps: int, seed: int) -> None:
+    from skills._home import mendako_home
+    from skills.rl.llm_policy import learn as learn_llm
+
+    out = mendako_home() / "skills_llm" / f"llm_policy_{level}"
+    console.print(f"fine-tuning the LLM policy (GLAM) on {level} for {steps} steps …")
+    report = learn_llm(level=level, steps=steps, seed=seed, out=str(out))
+    console.print(report, highlight=False)
