@@ -27,8 +27,13 @@ class RLSkill:
     def policy(self) -> Any:
         """The policy, loaded on first use (torch is only imported when an RL skill is used)."""
         if self._policy is None:
+            import torch
+
             from skills.rl.policy import load
 
+            # torch's default threads fight llama.cpp and the env for 2 cores: one step of a
+            # small MLP does not need more than one.
+            torch.set_num_threads(1)
             self._policy = load(self.folder)
         return self._policy
 
@@ -53,14 +58,21 @@ class RLSkill:
             _, _, terminated, truncated, after = env.step(action)
             steps += 1
             transitions.append(
-                {"obs": obs, "action": action, "logprob": logprob, "value": value, "reward": 0.0,
-                 "done": False}
+                {
+                    "obs": obs,
+                    "action": action,
+                    "logprob": logprob,
+                    "value": value,
+                    "reward": 0.0,
+                    "done": False,
+                }
             )
-            done_goal = goal is not None and after["achievements"].get(goal, 0) > start.get(goal, 0)
-            done_need = bool(need) and all(
-                after["inventory"].get(k, 0) >= n for k, n in need.items()
-            )
-            if done_goal or done_need:
+            # With an inventory need (e.g. 4 wood) one unlock is not enough: keep going.
+            if need:
+                done = all(after["inventory"].get(k, 0) >= n for k, n in need.items())
+            else:
+                done = goal is not None and after["achievements"].get(goal, 0) > start.get(goal, 0)
+            if done:
                 stopped = "returned"
                 break
             if terminated or truncated:

@@ -296,14 +296,18 @@ def test_update_from_experience_keeps_the_old_version(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_ppo_learns_crafter_collect_wood(tmp_path: Path) -> None:
+    # The first iterations' windows hold a handful of episodes, so compare against the
+    # random policy's measured rate instead (0.26-0.30 of fresh starts in the first 10k steps).
     curve: list[dict[str, float]] = []
     args = PPOArgs(
         achievement="collect_wood",
         seed=1,
-        total_steps=24_576,
+        total_steps=30_720,
         world_pool=1,
         eval_episodes=0,
         out_dir=str(tmp_path / "wood"),
     )
     train(args, progress=curve.append)
-    assert curve[-1]["charts/success_rate_fresh"] > curve[0]["charts/success_rate_fresh"] + 0.2
+    last = curve[-1]
+    assert last["charts/fresh_episodes_in_window"] == 50
+    assert last["charts/success_rate_fresh"] >= 0.5, last["charts/success_rate_fresh"]
