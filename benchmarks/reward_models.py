@@ -9,8 +9,8 @@
    rate. Success is always the programmatic check: the rewards differ, the yardstick does not.
    LLM rewards are cached by prompt, so repeated transitions are free.
 2. **Agreement.** Built-in code skills (collect wood, place table, make a wood pickaxe, ...)
-   run in Crafter while every transition is recorded; ``--transitions`` of them (all the
-   ones with an event, the rest sampled from the others) are judged by the LLM judge and by
+   run in Crafter while every transition is recorded; ``--transitions`` of them (per goal,
+   half with an achievement, half without, sampled) are judged by the LLM judge and by
    the similarity reward, against the programmatic check for the subgoal; precision/recall.
 
     python -m benchmarks.reward_models --steps 20000 --seeds 1 --transitions 200
@@ -86,15 +86,16 @@ def agreement(
     per_goal = max(1, n // len(goals))
     lines = [
         f"recorded {len(pairs)} transitions ({len(eventful)} with an achievement) over seeds "
-        f"{seeds[0]}..{seed - 1}; {per_goal} judged per goal (all eventful ones first)",
+        f"{seeds[0]}..{seed - 1}; {per_goal} judged per goal (half with an achievement)",
         f"{'model':<12}{'goal':<14}{'n':>5}{'pos':>5}{'tp':>5}{'fp':>5}{'fn':>5}"
         f"{'precision':>11}{'recall':>8}{'s/call':>8}",
     ]
     for mode in ("judge", "similarity"):
         model = make_reward_model(mode)
         for goal in goals:
-            chosen = eventful + rng.sample(quiet, max(0, min(len(quiet), per_goal - len(eventful))))
-            chosen = chosen[:per_goal]
+            half = min(len(eventful), per_goal // 2)
+            chosen = rng.sample(eventful, half)
+            chosen += rng.sample(quiet, min(len(quiet), per_goal - half))
             tp = fp = fn = pos = 0
             start = time.time()
             for before, after in chosen:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from envs._babyai_nav import Pos, bfs, neighbours
-from envs._errors import BudgetExhausted, EpisodeOver
+from envs._budget import StepBudget
 
 if TYPE_CHECKING:
     from envs.babyai import BabyAIEnv
@@ -22,7 +22,7 @@ _VEC = {(1, 0): 0, (0, 1): 1, (-1, 0): 2, (0, -1): 3}
 _LEFT, _RIGHT, _FORWARD, _PICKUP, _DROP, _TOGGLE, _DONE = range(7)
 
 
-class BabyAIAPI:
+class BabyAIAPI(StepBudget):
     """Primitive actions and navigation over a :class:`~envs.babyai.BabyAIEnv`.
 
     ``budget`` env steps at most (then :class:`BudgetExhausted`); :class:`EpisodeOver` when
@@ -30,27 +30,9 @@ class BabyAIAPI:
     """
 
     def __init__(self, env: BabyAIEnv, budget: int, need: dict[str, int] | None = None) -> None:
-        self.env = env
-        self.budget = int(budget)
-        self._need = dict(need or {})
-        self._steps = 0
+        super().__init__(env, budget, need)
 
     # ------------------------------------------------------------------ state
-    @property
-    def steps_used(self) -> int:
-        """Env steps taken through this API so far."""
-        return self._steps
-
-    @property
-    def steps_left(self) -> int:
-        """Env steps left in the budget."""
-        return max(0, self.budget - self._steps)
-
-    @property
-    def need(self) -> dict[str, int]:
-        """What the planner asked for (unused by BabyAI's clauses; kept for the protocol)."""
-        return dict(self._need)
-
     @property
     def carrying(self) -> str | None:
         """What the agent holds, e.g. ``"red_ball"``, or None."""
@@ -71,11 +53,7 @@ class BabyAIAPI:
     def act(self, action: int) -> None:
         """Take one primitive action (0 left, 1 right, 2 forward, 3 pickup, 4 drop,
         5 toggle, 6 done)."""
-        if self.env.episode_over:
-            raise EpisodeOver("the episode is over")
-        if self._steps >= self.budget:
-            raise BudgetExhausted(f"spent the budget of {self.budget} steps")
-        self._steps += 1
+        self._spend()
         self.env.step(int(action))
 
     def left(self) -> None:

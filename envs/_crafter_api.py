@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from envs._budget import StepBudget
 from envs._crafter_nav import DIRECTIONS, MOVE_ACTIONS, VIEW, explore_target, plan_path
 from envs._errors import BudgetExhausted, EpisodeOver
 
@@ -27,7 +28,7 @@ _CREATURES = {"cow", "zombie", "skeleton", "arrow", "plant", "player"}
 _DEFEAT = {"cow": "eat_cow", "zombie": "defeat_zombie", "skeleton": "defeat_skeleton"}
 
 
-class CrafterAPI:
+class CrafterAPI(StepBudget):
     """Primitive actions and queries over a :class:`~envs.crafter.CrafterEnv`.
 
     ``budget`` is the number of env steps this API may take; past it every action raises
@@ -36,14 +37,10 @@ class CrafterAPI:
     """
 
     def __init__(self, env: CrafterEnv, budget: int, need: dict[str, int] | None = None) -> None:
-        self.env = env
+        super().__init__(env, budget, need)
         self.auto_defend = True
         """While navigating, hit a zombie that stands next to the player (it follows and
         hits back otherwise)."""
-        self.budget = int(budget)
-        self._need = dict(need or {})
-        self._steps = 0
-        self._over = False
         self.rules = env.rules
         self._actions = {name: i for i, name in enumerate(env.action_names)}
 
@@ -62,21 +59,6 @@ class CrafterAPI:
     def achievements(self) -> dict[str, int]:
         """How many times each achievement was unlocked this episode (a copy)."""
         return dict(self.env.info["achievements"])
-
-    @property
-    def need(self) -> dict[str, int]:
-        """Item counts the planner asks this skill to reach, e.g. ``{"wood": 4}``."""
-        return dict(self._need)
-
-    @property
-    def steps_used(self) -> int:
-        """Env steps taken through this API so far."""
-        return self._steps
-
-    @property
-    def steps_left(self) -> int:
-        """Env steps left in the budget."""
-        return max(0, self.budget - self._steps)
 
     @property
     def position(self) -> tuple[int, int]:
@@ -126,19 +108,12 @@ class CrafterAPI:
         A move onto lava (certain death) is replaced by ``noop``."""
         if action_name not in self._actions:
             raise ValueError(f"unknown action {action_name!r}; known: {list(self._actions)}")
-        if self._over:
-            raise EpisodeOver("the episode is over")
-        if self._steps >= self.budget:
-            raise BudgetExhausted(f"step budget of {self.budget} spent")
+        self._spend()
         if action_name in MOVE_ACTIONS and self._into_lava(MOVE_ACTIONS.index(action_name)):
-            logger.warning(
-                "refused %s into lava (the player would die); waiting instead", action_name
-            )
+            logger.info("refused %s into lava (the player would die); waiting instead", action_name)
             action_name = "noop"
         _, _, terminated, truncated, info = self.env.step(self._actions[action_name])
-        self._steps += 1
         if terminated or truncated:
-            self._over = True
             raise EpisodeOver("the player died" if terminated else "episode length reached")
         return info
 
