@@ -21,8 +21,8 @@ HURT = 5  # health at or below which a zombie in view is fought before anything 
 # Survival needs, checked in order: (stat, at or below, goal). Crafter's stats run 0..9 and
 # health drains when food, drink or energy reach 0 (crafter/objects.py).
 SURVIVAL: tuple[tuple[str, int, str], ...] = (
-    ("drink", 3, "collect_drink"),
-    ("food", 3, "eat_cow"),
+    ("drink", 4, "collect_drink"),
+    ("food", 4, "eat_cow"),
     ("energy", 2, "wake_up"),
 )
 
@@ -68,10 +68,21 @@ def frontier(
     return [option[-1] for option in sorted(options)]
 
 
-def survival_need(inventory: dict[str, int], threats: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
-    """The survival skill the stats call for, if any: fight a zombie in view when hurt."""
+def survival_need(
+    inventory: dict[str, int],
+    threats: set[str] = frozenset(),  # type: ignore[assignment]
+    *,
+    night: bool = False,
+) -> str | None:
+    """The survival skill the stats call for, if any.
+
+    A zombie in view is fought when hurt; at night, with a pickaxe to dig in, the player
+    shelters and sleeps (zombies spawn in the dark and deal 7 damage to a sleeper).
+    """
     if inventory.get("health", 9) <= HURT and "zombie" in threats:
         return "defeat_zombie"
+    if night and inventory.get("wood_pickaxe", 0) > 0:
+        return "sleep_in_shelter"
     for stat, threshold, goal in SURVIVAL:
         if inventory.get(stat, 9) <= threshold:
             return goal

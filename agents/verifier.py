@@ -61,7 +61,10 @@ def verify_with_model(
 ) -> Verdict:
     """A language reward model's verdict (``agents.rewards``); the programmatic check's result
     stays in the critique so the trace shows where the two disagree."""
-    got = model.assess(subgoal.name, before, after)
+    # The judge reads words (with amounts: "collect wood (until you have 2 wood)"); the
+    # other models match events, which are named by the achievement.
+    goal = subgoal.text if model.mode == "judge" else subgoal.name
+    got = model.assess(goal, before, after)
     check = "done" if programmatic.success else "not done"
     return Verdict(
         success=got.success,

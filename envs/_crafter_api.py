@@ -401,6 +401,60 @@ class CrafterAPI(StepBudget):
                 return True
         return False
 
+    def shelter(self, max_steps: int | None = None) -> bool:
+        """Dig a two-cell tunnel into rock and seal its mouth with a stone, so that no zombie
+        can reach the player (they walk on grass, sand and path only). Needs a pickaxe for
+        the rock and a seen spot where the tunnel's walls are solid. True when sealed in."""
+        memory = self.env.memory
+        walkable = set(self.rules.walkable)
+        diggable = self._diggable()
+        w, h = memory.area
+
+        def solid(p: tuple[int, int]) -> bool:
+            if not (0 <= p[0] < w and 0 <= p[1] < h):
+                return False
+            return memory.material_at(p) not in walkable | {"unknown"}
+
+        def dig(p: tuple[int, int]) -> bool:
+            return 0 <= p[0] < w and 0 <= p[1] < h and bool(diggable[p])
+
+        def goal(x: int, y: int, dx: int, dy: int) -> bool:
+            s1, s2, s3 = (x + dx, y + dy), (x + 2 * dx, y + 2 * dy), (x + 3 * dx, y + 3 * dy)
+            if not (dig(s1) and dig(s2) and solid(s3)):
+                return False
+            sides = [(c[0] + dy, c[1] + dx) for c in (s1, s2)] + [
+                (c[0] - dy, c[1] - dx) for c in (s1, s2)
+            ]
+            return all(solid(c) for c in sides)
+
+        limit = self.steps_left if max_steps is None else min(max_steps, self.steps_left)
+        start = self._steps
+        while self._steps - start < limit:
+            x, y = self.position
+            if goal(x, y, *self.facing):
+                break
+            path = self._plan(goal)
+            if path is None:
+                return False
+            self._step_along(path, min(limit - (self._steps - start), 12))
+        else:
+            return False
+        d = DIRECTIONS.index(tuple(self.facing))
+        back = DIRECTIONS.index((-self.facing[0], -self.facing[1]))
+        for _ in range(2):  # mine a cell, step into it
+            self.do()
+            self.act(MOVE_ACTIONS[d])
+        self.act(MOVE_ACTIONS[back])  # back into the first cell, now facing the mouth
+        for _ in range(4):  # a creature in the mouth blocks the stone: hit it, try again
+            if self.inventory.get("stone", 0) < 1:
+                return False
+            before = self.achievements.get("place_stone", 0)
+            self.act("place_stone")
+            if self.achievements.get("place_stone", 0) > before:
+                return True
+            self.do()
+        return False
+
     def _facing_free(self, materials: list[str]) -> bool:
         return self.facing_material() in materials and self.facing_kind() not in _CREATURES
 

@@ -29,7 +29,11 @@ REFLEXES = {
     "eat_cow": ("food", 7),
     "wake_up": ("energy", 9),
     "defeat_zombie": ("health", 9),
+    "sleep_in_shelter": ("energy", 9),
 }
+NIGHT = 0.35  # crafter's daylight below which the explorer shelters (1 noon, 0 midnight)
+GOAL_STEPS = 250  # env steps one goal may take before the reflexes are checked again
+SHELTER_BUDGET = 800  # steps: a night in crafter lasts about 150 of its 300-step day
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def explore(
                 llm=llm,
                 scorer=scorer,
                 library=library,
-                settings=replace(settings, max_env_steps=left),
+                settings=replace(settings, max_env_steps=min(left, GOAL_STEPS)),
             )
             config = {"configurable": {"thread_id": f"{run.id}:{goals}"}, "recursion_limit": 10_000}
             last = time.perf_counter()
@@ -162,7 +166,8 @@ def explore(
 def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[..., None]) -> None:
     """Restore drink, food and energy with their skills when they run low."""
     threats = {k for k in ("zombie", "skeleton") if session.sees(k)}
-    need = curriculum.survival_need(session.inventory, threats)
+    night = session.info.get("daylight", 1.0) < NIGHT
+    need = curriculum.survival_need(session.inventory, threats, night=night)
     if need is None or need not in REFLEXES:
         return
     stat, level = REFLEXES[need]
@@ -171,7 +176,8 @@ def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[
     except KeyError:
         return
     before = session.inventory.get(stat, 0)
-    result = skill.run(session, budget=settings.skill_budget, need={stat: level})
+    budget = SHELTER_BUDGET if need == "sleep_in_shelter" else settings.skill_budget
+    result = skill.run(session, budget=budget, need={stat: level})
     emit(
         "reflex",
         skill=need,

@@ -8,6 +8,7 @@ ranked it first for 21 of 22, so the similarity reward uses this form.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,3 +57,11 @@ def eol_embed(texts: Sequence[str], spec: str = "embedded") -> np.ndarray:
     with lock:
         vecs = np.asarray(llm.embed([_TEMPLATE.format(t) for t in texts]), np.float32)
     return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+
+@atexit.register
+def _close_all() -> None:
+    # Free models while llama.cpp's bindings still exist (at interpreter exit they may not).
+    for llm, _ in _MODELS.values():
+        llm.close()
+    _MODELS.clear()
