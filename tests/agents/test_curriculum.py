@@ -1,0 +1,82 @@
+"""The explorer's curriculum, its survival reflexes and the Crafter score, on real Crafter."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, get_args, get_origin
+
+import pytest
+from langchain_core.runnables import RunnableLambda
+
+from agents import curriculum
+from agents.bench import crafter_score, success_rates
+from envs.crafter import load_rules
+from graphs.context import RunSettings
+from graphs.explore import explore
+from graphs.trace import find_run
+
+
+class FirstChoice:
+    """A stand-in LLM for structured calls: every Literal field gets its first option."""
+
+    def with_structured_output(self, schema: Any, **_: Any) -> Any:
+        def pick(_: Any) -> Any:
+            values = {}
+            for name, field in schema.model_fields.items():
+                ann = field.annotation
+                if get_origin(ann) is list:
+                    values[name] = [get_args(get_args(ann)[0])[0]]
+                else:
+                    values[name] = get_args(ann)[0]
+            return schema.model_validate(values)
+
+        return RunnableLambda(pick)
+
+
+class MatchScorer:
+    """Puts the usefulness on options that read like the instruction (a fake LLM factor)."""
+
+    def distribution(self, prompt: str, options: list[str], **_: Any) -> list[float]:
+        instruction = prompt.split("Instruction:")[-1].splitlines()[0].strip()
+        raw = [10.0 if o.strip() == instruction else 0.01 for o in options]
+        return [r / sum(raw) for r in raw]
+
+
+def test_crafter_score_matches_crafters_formula() -> None:
+    rates = {"a": 100.0, "b": 0.0, "c": 50.0}
+    expected = math.exp((math.log(101) + math.log(1) + math.log(51)) / 3) - 1
+    assert crafter_score(rates) == pytest.approx(expected)
+    assert crafter_score({"a": 0.0, "b": 0.0}) == 0.0
+    assert crafter_score({"a": 100.0}) == pytest.approx(100.0)
+
+
+def test_success_rates_count_episodes_with_at_least_one_unlock() -> None:
+    eps = [{"collect_wood": 3}, {"collect_wood": 0, "place_table": 1}, {}]
+    rates = success_rates(eps, ["collect_wood", "place_table", "eat_cow"])
+    assert rates == pytest.approx({"collect_wood": 100 / 3, "place_table": 100 / 3, "eat_cow": 0})
+
+
+def test_frontier_arms_first_leaves_risk_last_and_skips_done_or_failed() -> None:
+    rules = load_rules()
+    front = curriculum.frontier(rules, {"collect_wood": 1}, {}, set(), {"eat_cow": 2})
+    assert front[:2] == ["make_wood_sword", "make_stone_sword"]
+    assert front[-1] == "defeat_skeleton"
+    assert "collect_wood" not in front and "eat_cow" not in front
+
+
+def test_survival_needs() -> None:
+    assert curriculum.survival_need({"drink": 2}) == "collect_drink"
+    assert curriculum.survival_need({"health": 3}, {"zombie"}) == "defeat_zombie"
+    assert curriculum.survival_need({"wood_pickaxe": 1}, night=True) == "sleep_in_shelter"
+    assert curriculum.survival_need({}, night=True) is None  # no pickaxe: cannot dig in
+    assert curriculum.survival_need({"drink": 9, "food": 9, "energy": 9}) is None
+
+
+def test_explorer_unlocks_achievements_and_traces_its_goals() -> None:
+    s = explore(RunSettings(seed=1, max_env_steps=300), llm=FirstChoice(), scorer=MatchScorer())
+    assert s.env_steps <= 300 + 50  # a reflex may finish its last skill
+    assert len(s.achievements) >= 3
+    events = list(find_run(s.run_id).events())
+    goals = [e["goal"] for e in events if e["kind"] == "goal"]
+    assert goals and goals[0] == "make_wood_sword"
+    assert events[-1]["kind"] == "end"
