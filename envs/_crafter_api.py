@@ -411,9 +411,11 @@ class CrafterAPI(StepBudget):
         w, h = memory.area
 
         def solid(p: tuple[int, int]) -> bool:
+            # Unseen cells count: next to seen rock they are almost always more rock, and a
+            # strict test finds no spot in most worlds.
             if not (0 <= p[0] < w and 0 <= p[1] < h):
                 return False
-            return memory.material_at(p) not in walkable | {"unknown"}
+            return memory.material_at(p) not in walkable
 
         def dig(p: tuple[int, int]) -> bool:
             return 0 <= p[0] < w and 0 <= p[1] < h and bool(diggable[p])

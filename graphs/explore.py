@@ -106,6 +106,7 @@ def explore(
             goals += 1
             emit(
                 "goal",
+                vitals=_vitals(session),
                 goal=proposal.goal,
                 reason=proposal.reason,
                 llm_log=[proposal.exchange] if proposal.exchange else [],
@@ -147,6 +148,7 @@ def explore(
     achievements = {k: v for k, v in session.achievements.items() if v}
     emit(
         "end",
+        vitals=_vitals(session),
         outcome=ended,
         achievements=achievements,
         env_steps=session.steps,
@@ -180,6 +182,7 @@ def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[
     result = skill.run(session, budget=budget, need={stat: level})
     emit(
         "reflex",
+        vitals=_vitals(session),
         skill=need,
         stat=stat,
         before=before,
@@ -188,3 +191,9 @@ def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[
         stopped=result.stopped,
         env_steps=session.steps,
     )
+
+
+def _vitals(session: Any) -> dict[str, int]:
+    """Health, food, drink and energy, for the trace (why an episode ended is read there)."""
+    inv = session.inventory
+    return {k: inv.get(k, 0) for k in ("health", "food", "drink", "energy")}
