@@ -120,8 +120,16 @@ class SkillInfo:
 class SkillLibrary:
     """The skills available to an agent in one environment, loaded from their folders."""
 
-    def __init__(self, env: str = "crafter", *, home: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: str = "crafter",
+        *,
+        home: Path | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> None:
         self.env = env
+        self.kinds = kinds
+        """Load only skills of these kinds (e.g. `("code",)`); None loads every kind."""
         self.home = home or mendako_home()
         self.user_root = self.home / "skills"
         self.problems: list[str] = []
@@ -149,7 +157,9 @@ class SkillLibrary:
                     self.problems.append(str(e))
                     log.warning("skipping skill: %s", e)
                     continue
-                if skill.meta.env == self.env:
+                if skill.meta.env == self.env and (
+                    self.kinds is None or skill.meta.kind in self.kinds
+                ):
                     self._skills[skill.meta.name] = skill
                     if trusted:
                         self._shipped.add(skill.meta.name)

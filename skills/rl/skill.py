@@ -43,8 +43,13 @@ class RLSkill:
 
     def run(self, session: Any, *, budget: int, need: dict[str, int]) -> SkillResult:
         """Sample actions from the policy until its goal is met or the budget is spent."""
+        import torch
+
         from skills.rl._obs import encode
 
+        # Sampling seeded by where the run stands: the same run takes the same actions, so
+        # runs that use RL skills replay (resume) and test the same way every time.
+        torch.manual_seed(session.seed * 100_003 + session.steps)
         env = session.env
         goal = self.meta.achievement
         start = dict(session.achievements)

@@ -36,24 +36,12 @@ CHILD = textwrap.dedent(
     from graphs.runner import run_goal
     from skills.library import SkillLibrary
 
-    from test_resume import CodeSkills
 
     goal, reply, settings = json.loads(sys.argv[1])
     run_goal(goal, RunSettings(**settings), llm=ScriptedPlanner(replies=[reply]),
-             scorer=WordScorer(), library=CodeSkills("crafter"))
+             scorer=WordScorer(), library=SkillLibrary("crafter", kinds=("code",)))
     """
 )
-
-
-class CodeSkills(SkillLibrary):
-    """The library without its RL skills: their policies sample actions from torch's global
-    generator and learn online, so two uninterrupted runs with them already differ."""
-
-    def __iter__(self):
-        return (s for s in super().__iter__() if s.meta.kind != "rl")
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 WOOD_PICKAXE = (
@@ -72,7 +60,7 @@ def _fakes(reply: dict) -> dict:
     return {
         "llm": ScriptedPlanner(replies=[reply]),
         "scorer": WordScorer(),
-        "library": CodeSkills("crafter"),
+        "library": SkillLibrary("crafter", kinds=("code",)),
     }
 
 
