@@ -22,9 +22,7 @@ def skill_phrase(meta: Any) -> str:
     return (meta.achievement or meta.name).replace("_", " ")
 
 
-def usefulness(
-    scorer: Any, instruction: str, skills: list[Any]
-) -> tuple[list[float], LLMExchange]:
+def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[float], LLMExchange]:
     """The LLM's normalised probability of each skill phrase given the instruction."""
     phrases = [skill_phrase(s.meta) for s in skills]
     prompt = render("affordance", instruction=instruction)

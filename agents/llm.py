@@ -446,16 +446,20 @@ def make_scorer(
 
 
 # --------------------------------------------------------------------------- embeddings
+def llamacpp_model_path(spec: str, purpose: str) -> Path:
+    """The GGUF file behind an `embedded` or `llamacpp:` spec; LLMError for other backends."""
+    backend, arg = parse_spec(spec)
+    if backend == "embedded":
+        return embedded_model_path(arg or DEFAULT_EMBEDDED)
+    if backend == "llamacpp":
+        return _gguf_path(arg)
+    raise LLMError(f"{purpose} runs llama.cpp models only (embedded, llamacpp:), not {spec!r}")
+
+
 def embed(texts: Sequence[str], spec: str = "embedded") -> np.ndarray:
     """Mean-pooled, L2-normalised embeddings of ``texts`` (float32, shape ``(n, dim)``)
     from a llama.cpp model (``embedded`` or ``llamacpp:`` specs)."""
-    backend, arg = parse_spec(spec)
-    if backend == "embedded":
-        path = embedded_model_path(arg or DEFAULT_EMBEDDED)
-    elif backend == "llamacpp":
-        path = _gguf_path(arg)
-    else:
-        raise LLMError(f"embed() runs llama.cpp models only (embedded, llamacpp:), not {spec!r}")
+    path = llamacpp_model_path(spec, "embed()")
     texts = list(texts)
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)

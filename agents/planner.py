@@ -21,7 +21,20 @@ from graphs.state import LLMExchange, Subgoal
 NONE = "none"
 MAX_SUBGOALS = 6
 _STOP = {
-    "a", "an", "the", "some", "of", "to", "and", "then", "me", "my", "your", "for", "it", "with"
+    "a",
+    "an",
+    "the",
+    "some",
+    "of",
+    "to",
+    "and",
+    "then",
+    "me",
+    "my",
+    "your",
+    "for",
+    "it",
+    "with",
 }
 # Achievement words that are verbs or filler: a target is supported when its other words
 # (the things it is about) all appear in the goal.

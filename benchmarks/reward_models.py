@@ -90,14 +90,17 @@ def agreement(
         f"{'model':<12}{'goal':<14}{'n':>5}{'pos':>5}{'tp':>5}{'fp':>5}{'fn':>5}"
         f"{'precision':>11}{'recall':>8}{'s/call':>8}",
     ]
+    samples = {}
+    for goal in goals:
+        half = min(len(eventful), per_goal // 2)
+        samples[goal] = rng.sample(eventful, half)
+        samples[goal] += rng.sample(quiet, min(len(quiet), per_goal - half))
     for mode in ("judge", "similarity"):
         model = make_reward_model(mode)
         for goal in goals:
-            half = min(len(eventful), per_goal // 2)
-            chosen = rng.sample(eventful, half)
-            chosen += rng.sample(quiet, min(len(quiet), per_goal - half))
+            chosen = samples[goal]
             tp = fp = fn = pos = 0
-            start = time.time()
+            start, calls0 = time.time(), getattr(model, "calls", 0)
             for before, after in chosen:
                 truth = achieved(goal, before, after)
                 said = model.assess(goal, before, after).success
@@ -105,7 +108,7 @@ def agreement(
                 tp += truth and said
                 fp += said and not truth
                 fn += truth and not said
-            calls = max(getattr(model, "calls", len(chosen)), 1)
+            calls = max(getattr(model, "calls", calls0 + len(chosen)) - calls0, 1)
             prec = tp / (tp + fp) if tp + fp else float("nan")
             rec = tp / (tp + fn) if tp + fn else float("nan")
             lines.append(

@@ -20,7 +20,7 @@ from typing import Any
 from agents import curriculum
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
-from graphs.runner import _defaults, mendako_version
+from graphs.runner import mendako_version, resolve_parts
 from graphs.trace import TraceWriter, create_run
 
 # Reflexes: stat -> (skill, level to restore it to). Crafter stats run 0..9.
@@ -61,7 +61,7 @@ def explore(
     from envs.registry import EnvSession, adapter
 
     adapter(settings.env_id)
-    llm, scorer, library = _defaults(settings, llm, scorer, library)
+    llm, scorer, library = resolve_parts(settings, llm, scorer, library)
     session = EnvSession.open(settings.env_id, settings.seed)
     run = create_run(settings.env_id, "explore", settings.seed)
     run.write_meta(

@@ -62,7 +62,7 @@ def run_goal(
     from envs.registry import adapter
 
     adapter(settings.env_id)  # fail on an unknown env before loading anything heavy
-    llm, scorer, library = _defaults(settings, llm, scorer, library)
+    llm, scorer, library = resolve_parts(settings, llm, scorer, library)
     run = create_run(settings.env_id, goal, settings.seed)
     run.write_meta(
         goal=goal,
@@ -104,7 +104,7 @@ def resume_run(
         raise ValueError(f"run {run.id} has no settings in its meta.json: it cannot be resumed")
     settings = _settings(meta["settings"])
     goal = meta["goal"]
-    llm, scorer, library = _defaults(settings, llm, scorer, library)
+    llm, scorer, library = resolve_parts(settings, llm, scorer, library)
     saver = run.checkpointer()
     try:
         snapshot = build_graph(saver).get_state({"configurable": {"thread_id": run.id}})
@@ -150,7 +150,8 @@ def _settings(saved: dict[str, Any]) -> RunSettings:
     return RunSettings(**{k: v for k, v in saved.items() if k in known})
 
 
-def _defaults(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tuple[Any, ...]:
+def resolve_parts(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tuple[Any, ...]:
+    """The LLM, scorer and library a run uses: those given, else those `settings` names."""
     from agents.llm import make_chat_model, make_scorer
     from skills.library import SkillLibrary
 

@@ -42,15 +42,9 @@ def _model(path: Path) -> tuple[Any, threading.Lock]:
 
 def eol_embed(texts: Sequence[str], spec: str = "embedded") -> np.ndarray:
     """L2-normalised PromptEOL embeddings of ``texts`` (``embedded`` or ``llamacpp:`` specs)."""
-    from agents.llm import DEFAULT_EMBEDDED, LLMError, _gguf_path, embedded_model_path, parse_spec
+    from agents.llm import llamacpp_model_path
 
-    backend, arg = parse_spec(spec)
-    if backend == "embedded":
-        path = embedded_model_path(arg or DEFAULT_EMBEDDED)
-    elif backend == "llamacpp":
-        path = _gguf_path(arg)
-    else:
-        raise LLMError(f"the similarity reward embeds with llama.cpp models only, not {spec!r}")
+    path = llamacpp_model_path(spec, "the similarity reward")
     if not texts:
         return np.zeros((0, 0), np.float32)
     llm, lock = _model(path)

@@ -107,8 +107,9 @@ class PPOArgs:
     """Optimisation epochs per rollout."""
     minibatches: int = 4
     """Minibatches per epoch."""
-    reward: Literal["verifier", "sparse"] = "verifier"
-    """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"sparse"``: Crafter's reward."""
+    reward: Literal["verifier", "sparse", "judge", "similarity", "manual", "clip"] = "verifier"
+    """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"sparse"``: Crafter's reward;
+    the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
     max_episode_steps: int = 200
     """Step budget of one subgoal attempt."""
     restart_prob: float = 0.25
