@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from agents._prompts import render
 from graphs.state import LLMExchange
 from skills._home import mendako_home, write_json_atomic
+from skills.base import SkillMeta
 
 log = logging.getLogger(__name__)
 
@@ -651,7 +652,7 @@ def rollout(
     near = set(known)
     out = []
     for name, need in plan:
-        meta = (metas or {}).get(name) or _Meta(name=name, achievement=name)
+        meta = (metas or {}).get(name) or SkillMeta(name=name, description=name, achievement=name)
         pred = predict(model, meta, inv, near)
         risks = list(pred.missing)
         risks += [
@@ -676,14 +677,6 @@ def rollout(
             inv[item] = max(inv.get(item, 0) + n, need.get(item, 0))
         near.update(model.places(name))
     return out
-
-
-@dataclass
-class _Meta:
-    name: str
-    achievement: str
-    attempts: int = 0
-    successes: int = 0
 
 
 # ---------------------------------------------------------------------- storage

@@ -30,6 +30,7 @@ from typing import Any
 
 from agents import world_model as wm
 from envs.registry import EnvSession
+from skills.base import SkillMeta
 from skills.library import SkillLibrary
 
 ENV = "crafter"
@@ -192,7 +193,7 @@ def prediction_accuracy(model: wm.WorldModel, records: list[Record]) -> dict[str
     rules = load_rules()
     hits = rule_hits = delta_hits = n_ok = 0
     for r in records:
-        meta = _Meta(r.skill, r.achievement)
+        meta = SkillMeta(name=r.skill, description=r.skill, achievement=r.achievement)
         pred = wm.predict(model, meta, r.inventory, r.known)
         hits += (pred.p_success >= 0.5) == r.success
         rule_ok = not rules.missing(r.achievement, r.inventory, r.known)
@@ -210,14 +211,6 @@ def prediction_accuracy(model: wm.WorldModel, records: list[Record]) -> dict[str
         "delta": delta_hits / n_ok if n_ok else 0.0,
         "successes": n_ok,
     }
-
-
-@dataclass
-class _Meta:
-    name: str
-    achievement: str
-    attempts: int = 0
-    successes: int = 0
 
 
 # ---------------------------------------------------------------------- main
