@@ -32,7 +32,7 @@ REFLEXES = {
     "sleep_in_shelter": ("energy", 9),
 }
 NIGHT = 0.35  # crafter's daylight below which the explorer shelters (1 noon, 0 midnight)
-GOAL_STEPS = 250  # env steps one goal may take before the reflexes are checked again
+GOAL_STEPS = 150  # env steps one goal may take before the reflexes are checked again
 SHELTER_BUDGET = 800  # steps: a night in crafter lasts about 150 of its 300-step day
 
 
