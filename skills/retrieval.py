@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.affordance import skill_phrase
 from skills._home import mendako_home, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,7 @@ class Retrieved:
 
 def skill_text(meta: Any) -> str:
     """What a skill is about, as one line: its achievement in words, then its description."""
-    what = (meta.achievement or meta.name).replace("_", " ")
-    return f"{what}: {meta.description}"
+    return f"{skill_phrase(meta)}: {meta.description}"
 
 
 class SkillRetriever:

@@ -45,13 +45,15 @@ class RLSkill:
         """Sample actions from the policy until its goal is met or the budget is spent."""
         import torch
 
+        from agents.verifier import check
+        from graphs.state import Subgoal
         from skills.rl._obs import encode
 
         # Sampling seeded by where the run stands: the same run takes the same actions, so
         # runs that use RL skills replay (resume) and test the same way every time.
         torch.manual_seed(session.seed * 100_003 + session.steps)
         env = session.env
-        goal = self.meta.achievement
+        subgoal = Subgoal(name=self.meta.achievement or "", need=need)
         start = dict(session.achievements)
         steps = 0
         stopped = "budget"
@@ -72,12 +74,9 @@ class RLSkill:
                     "done": False,
                 }
             )
-            # With an inventory need (e.g. 4 wood) one unlock is not enough: keep going.
-            if need:
-                done = all(after["inventory"].get(k, 0) >= n for k, n in need.items())
-            else:
-                done = goal is not None and after["achievements"].get(goal, 0) > start.get(goal, 0)
-            if done:
+            # The verifier's own check: with an inventory need (e.g. 4 wood) one unlock is not
+            # enough, so the policy keeps going.
+            if check(subgoal, start, after["achievements"], after["inventory"]):
                 stopped = "returned"
                 break
             if terminated or truncated:
