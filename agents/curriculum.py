@@ -18,12 +18,17 @@ from agents._prompts import render
 from graphs.state import LLMExchange
 
 HURT = 5  # health at or below which a zombie in view is fought before anything else
-# Survival needs, checked in order: (stat, at or below, goal). Crafter's stats run 0..9 and
-# health drains when food, drink or energy reach 0 (crafter/objects.py).
-SURVIVAL: tuple[tuple[str, int, str], ...] = (
-    ("drink", 4, "collect_drink"),
-    ("food", 4, "eat_cow"),
-    ("energy", 2, "wake_up"),
+TOP_UP = 6  # drink or food at or below which the player fills up at dusk
+WOUNDED = 4  # health at or below which the player hides in a shelter until it heals
+# Survival needs, checked in order: (stat, at or below between goals, at or below in the
+# middle of a skill, goal). Crafter's stats run 0..9 and health drains when food, drink or
+# energy reach 0 (crafter/objects.py); drink falls by one about every 20 steps, food every
+# 25-30, so a goal of up to 150 steps may start at 5 and end near 0: the urgent level
+# interrupts the skill before that.
+SURVIVAL: tuple[tuple[str, int, int, str], ...] = (
+    ("drink", 5, 2, "collect_drink"),
+    ("food", 4, 2, "eat_cow"),
+    ("energy", 2, 1, "wake_up"),
 )
 
 
@@ -73,19 +78,37 @@ def survival_need(
     threats: set[str] = frozenset(),  # type: ignore[assignment]
     *,
     night: bool = False,
+    dusk: bool = False,
+    urgent: bool = False,
 ) -> str | None:
     """The survival skill the stats call for, if any.
 
-    A zombie in view is fought when hurt; at night, with a pickaxe to dig in, the player
-    shelters and sleeps (zombies spawn in the dark and deal 7 damage to a sleeper).
+    A zombie in view is fought when hurt; a wounded player with a pickaxe digs in and rests
+    until it heals (``"recover"``); at night, the same: it shelters and sleeps (zombies
+    spawn in the dark and deal 7 damage to a sleeper).
+    At ``dusk`` (night is coming) drink and food are topped up. ``urgent`` uses the lower
+    thresholds that may interrupt a running skill.
     """
     if inventory.get("health", 9) <= HURT and "zombie" in threats:
         return "defeat_zombie"
-    if night and inventory.get("wood_pickaxe", 0) > 0:
-        return "sleep_in_shelter"
-    for stat, threshold, goal in SURVIVAL:
-        if inventory.get(stat, 9) <= threshold:
+    # A stat about to run out comes before the night: a night asleep at food 0 costs
+    # several health points (crafter drains health while a need is unmet).
+    for stat, _, in_skill, goal in SURVIVAL:
+        if inventory.get(stat, 9) <= in_skill:
             return goal
+    can_dig_in = inventory.get("wood_pickaxe", 0) > 0
+    if can_dig_in and inventory.get("health", 9) <= (WOUNDED - 1 if urgent else WOUNDED):
+        return "recover"
+    if night and can_dig_in:
+        return "sleep_in_shelter"
+    if dusk:  # a night in a shelter costs 2-3 food and drink: fill up before it
+        for stat, _, _, goal in SURVIVAL[:2]:
+            if inventory.get(stat, 9) <= TOP_UP:
+                return goal
+    if not urgent:
+        for stat, between_goals, _, goal in SURVIVAL:
+            if inventory.get(stat, 9) <= between_goals:
+                return goal
     return None
 
 

@@ -7,12 +7,13 @@ Navigation reads only ``env.memory`` (cells the player has seen), never the worl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from envs._budget import StepBudget
+from envs._crafter_guard import defend_action
 from envs._crafter_nav import DIRECTIONS, MOVE_ACTIONS, VIEW, explore_target, plan_path
 from envs._errors import BudgetExhausted, EpisodeOver
 
@@ -39,8 +40,15 @@ class CrafterAPI(StepBudget):
     def __init__(self, env: CrafterEnv, budget: int, need: dict[str, int] | None = None) -> None:
         super().__init__(env, budget, need)
         self.auto_defend = True
-        """While navigating, hit a zombie that stands next to the player (it follows and
-        hits back otherwise)."""
+        """Before every action, fight a zombie or skeleton that stands next to the player
+        (it follows and hits back otherwise)."""
+        self.reflex: Callable[[], None] | None = None
+        """Called before every action (not re-entered): the explorer's survival reflexes,
+        which may run whole skills (drink, eat, shelter) in the middle of this one."""
+        self.interrupts = 0
+        """How many times the reflex or the guard took env steps inside this API's actions;
+        a skill following a plan re-plans when it changes."""
+        self._guarding = False
         self.rules = env.rules
         self._actions = {name: i for i, name in enumerate(env.action_names)}
 
@@ -105,9 +113,15 @@ class CrafterAPI(StepBudget):
     def act(self, action_name: str) -> dict[str, Any]:
         """Take one raw crafter action by name (e.g. ``"move_left"``); returns the new info.
 
-        A move onto lava (certain death) is replaced by ``noop``."""
+        First the guard fights an adjacent zombie or skeleton and the reflex (if any) runs;
+        when they moved the player, the requested action, now stale, is not taken. A move
+        onto lava (certain death) is replaced by ``noop``."""
         if action_name not in self._actions:
             raise ValueError(f"unknown action {action_name!r}; known: {list(self._actions)}")
+        if not self._guarding:
+            before = self.position
+            if self._guard() and self.position != before:
+                return self.env.info
         self._spend()
         if action_name in MOVE_ACTIONS and self._into_lava(MOVE_ACTIONS.index(action_name)):
             logger.info("refused %s into lava (the player would die); waiting instead", action_name)
@@ -164,8 +178,9 @@ class CrafterAPI(StepBudget):
         """Take up to ``limit`` planned moves, stopping when the result differs from the
         plan (a creature in the way, a newly seen obstacle); returns moves taken."""
         taken = 0
+        interrupts = self.interrupts
         for d in moves[:limit]:
-            if self._defend():
+            if self.interrupts != interrupts:
                 break
             pos = self.position
             dx, dy = DIRECTIONS[d]
@@ -187,27 +202,23 @@ class CrafterAPI(StepBudget):
                 break
         return taken
 
-    def _defend(self) -> bool:
-        """Fight a zombie next to the player (up to 8 steps); True if it acted."""
-        if not self.auto_defend:
-            return False
-        x, y = self.position
-        memory = self.env.memory
-        acted = False
-        for _ in range(8):
-            zombies = [
-                d
-                for d, (dx, dy) in enumerate(DIRECTIONS)
-                if memory.visible_objects.get((x + dx, y + dy)) == "zombie"
-            ]
-            if not zombies:
-                break
-            acted = True
-            if self.facing_kind() == "zombie":
-                self.do()
-            else:
-                self.act(MOVE_ACTIONS[zombies[0]])  # blocked by the zombie: turns only
-            x, y = self.position
+    def _guard(self) -> bool:
+        """Fight hostile creatures next to the player, then run the reflex; True if either
+        took env steps."""
+        steps0 = len(self.env.action_log)
+        self._guarding = True
+        try:
+            for _ in range(12):  # a zombie dies in at most 5 hits, plus turning
+                action = defend_action(self.env.info) if self.auto_defend else None
+                if action is None:
+                    break
+                self.act(action)
+            if self.reflex is not None:
+                self.reflex()
+        finally:
+            self._guarding = False
+        acted = len(self.env.action_log) != steps0
+        self.interrupts += acted
         return acted
 
     def _diggable(self) -> np.ndarray:

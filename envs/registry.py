@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -43,6 +44,9 @@ class EnvSession:
     seed: int
     module: ModuleType
     env: Any
+    reflex: Callable[[], None] | None = None
+    """Run before every action a skill takes through :meth:`api` (envs whose API supports
+    it): the explorer's survival reflexes."""
 
     @classmethod
     def open(cls, env_id: str, seed: int, *, goal: str | None = None, **kw: Any) -> EnvSession:
@@ -82,7 +86,10 @@ class EnvSession:
 
     def api(self, budget: int, need: dict[str, int]) -> Any:
         """A primitive API for one skill execution, limited to `budget` env steps."""
-        return self.module.make_api(self.env, budget=budget, need=need)
+        api = self.module.make_api(self.env, budget=budget, need=need)
+        if self.reflex is not None and hasattr(api, "reflex"):
+            api.reflex = self.reflex
+        return api
 
     @property
     def inventory(self) -> dict[str, int]:

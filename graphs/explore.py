@@ -2,11 +2,15 @@
 
 The curriculum (`agents.curriculum`) proposes a goal; the goal runs through the same graph
 as `mendako run` (plan, SayCan, skills, verifier), on the same live env; repeat until the
-episode ends (death or the step limit) or the rules leave nothing to try. Survival needs
-are reflexes, not goals: when drink, food or energy run low the explorer runs the matching
-skill directly until the stat is restored, so the graph is not re-planned every few steps.
-Everything lands in one run folder: a `goal` event per proposal, node events per goal
-(each goal is its own thread in the checkpoint database), `reflex` events, and `end`.
+episode ends (death or the step limit). Survival needs are reflexes, not goals: when drink,
+food or energy run low, or night falls, the explorer runs the matching skill directly until
+the stat is restored, so the graph is not re-planned every few steps. Reflexes are checked
+between goals and, at lower (urgent) thresholds, before every action a skill takes, so a
+long goal cannot walk the player into thirst or a night in the open. A goal that failed is
+tried again once the world had time to change (`RETRY_AFTER` steps); when every goal left
+has failed recently the player explores for a while instead. Everything lands in one run
+folder: a `goal` event per proposal, node events per goal (each goal is its own thread in
+the checkpoint database), `reflex` and `wander` events, and `end`.
 """
 
 from __future__ import annotations
@@ -23,17 +27,23 @@ from graphs.context import RunContext, RunSettings
 from graphs.runner import mendako_version, resolve_parts
 from graphs.trace import TraceWriter, create_run
 
-# Reflexes: stat -> (skill, level to restore it to). Crafter stats run 0..9.
-REFLEXES = {
-    "collect_drink": ("drink", 9),
-    "eat_cow": ("food", 7),
-    "wake_up": ("energy", 9),
-    "defeat_zombie": ("health", 9),
-    "sleep_in_shelter": ("energy", 9),
+# Reflexes: need -> (skill, stat it restores, level to restore it to). Crafter stats run 0..9.
+REFLEXES: dict[str, tuple[str, str, int]] = {
+    "collect_drink": ("collect_drink", "drink", 9),
+    "eat_cow": ("eat_cow", "food", 7),
+    "wake_up": ("wake_up", "energy", 9),
+    "defeat_zombie": ("defeat_zombie", "health", 9),
+    "sleep_in_shelter": ("sleep_in_shelter", "energy", 9),
+    "recover": ("sleep_in_shelter", "health", 7),
 }
 NIGHT = 0.35  # crafter's daylight below which the explorer shelters (1 noon, 0 midnight)
-GOAL_STEPS = 150  # env steps one goal may take before the reflexes are checked again
+DUSK = 0.7  # falling daylight below which the explorer fills up on drink and food
+DUSK_BUDGET = 40  # env steps a dusk top-up may take (dusk lasts about 30 steps)
+GOAL_STEPS = 150  # env steps one goal may take
 SHELTER_BUDGET = 800  # steps: a night in crafter lasts about 150 of its 300-step day
+RETRY_AFTER = 400  # env steps after which a failed goal counts as untried again
+REFLEX_PAUSE = 30  # env steps a reflex that did not restore its stat waits before retrying
+WANDER_STEPS = 60  # env steps of exploring when every goal left has failed recently
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def explore(
     scorer: Any = None,
     library: Any = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-    max_goals: int = 300,
+    max_goals: int = 2000,
 ) -> ExploreSummary:
     """Run one episode of curriculum-driven exploration in a fresh env of `settings.seed`."""
     from envs.registry import EnvSession, adapter
@@ -84,8 +94,10 @@ def explore(
 
     emit("start", goal="explore", observation=session.describe())
     t0 = time.perf_counter()
-    tried: Counter[str] = Counter()
+    failures: dict[str, list[int]] = {}
     saver = run.checkpointer()
+    reflexes = _Reflexes(session, library, settings, emit)
+    session.reflex = reflexes.urgent
     ended = "goals exhausted"
     goals = 0
     try:
@@ -98,11 +110,22 @@ def explore(
             if left <= 0:
                 ended = "step budget spent"
                 break
-            _reflexes(session, library, settings, emit)
+            reflexes()
+            if session.episode_over:
+                continue
+            tried = {
+                g: sum(session.steps - at < RETRY_AFTER for at in steps)
+                for g, steps in failures.items()
+            }
             proposal = curriculum.propose(llm, session, tried)
             if proposal.reason == "none":
-                ended = "nothing left the rules allow"
-                break
+                if not curriculum.frontier(
+                    session.rules, session.achievements, session.inventory, set(), {}
+                ):
+                    ended = "all achievements unlocked"
+                    break
+                _wander(session, min(left, WANDER_STEPS), emit)
+                continue
             goals += 1
             emit(
                 "goal",
@@ -141,8 +164,9 @@ def explore(
                     last = now
             outcome = graph.get_state(config).values.get("outcome")
             if outcome != "achieved":
-                tried[proposal.goal] += 1
+                failures.setdefault(proposal.goal, []).append(session.steps)
     finally:
+        session.reflex = None
         saver.conn.close()
     wall = time.perf_counter() - t0
     achievements = {k: v for k, v in session.achievements.items() if v}
@@ -165,32 +189,93 @@ def explore(
     return ExploreSummary(run.id, achievements, session.steps, goals, ended, wall)
 
 
-def _reflexes(session: Any, library: Any, settings: RunSettings, emit: Callable[..., None]) -> None:
-    """Restore drink, food and energy with their skills when they run low."""
-    threats = {k for k in ("zombie", "skeleton") if session.sees(k)}
-    night = session.info.get("daylight", 1.0) < NIGHT
-    need = curriculum.survival_need(session.inventory, threats, night=night)
-    if need is None or need not in REFLEXES:
-        return
-    stat, level = REFLEXES[need]
+class _Reflexes:
+    """The explorer's survival reflexes over one episode.
+
+    Called between goals (the ordinary thresholds, and a hurt player fights a zombie in
+    view) and, through ``session.reflex``, before every action a skill takes (``urgent``:
+    only a stat about to run out, or night). Never re-entered: the skills a reflex runs act
+    through the same session. A reflex that could not restore its stat (no water known, no
+    rock to dig a shelter in) rests for `REFLEX_PAUSE` steps, so a hopeless one is not
+    retried every step.
+    """
+
+    def __init__(
+        self, session: Any, library: Any, settings: RunSettings, emit: Callable[..., None]
+    ) -> None:
+        self.session = session
+        self.library = library
+        self.settings = settings
+        self.emit = emit
+        self._busy = False
+        self._pause_until: dict[str, int] = {}
+        self._daylight = 1.0  # the last daylight seen: falling light is dusk
+
+    def urgent(self) -> None:
+        """The in-skill check: stats about to run out, or night."""
+        self(urgent=True)
+
+    def __call__(self, *, urgent: bool = False) -> None:
+        """Run the survival skill the player's state calls for, if any."""
+        if self._busy:
+            return
+        session = self.session
+        threats = set() if urgent else {k for k in ("zombie", "skeleton") if session.sees(k)}
+        daylight = session.info.get("daylight", 1.0)
+        dusk = daylight < DUSK and daylight < self._daylight
+        self._daylight = daylight
+        need = curriculum.survival_need(
+            session.inventory, threats, night=daylight < NIGHT, dusk=dusk, urgent=urgent
+        )
+        if need is None or need not in REFLEXES:
+            return
+        if self._pause_until.get(need, -1) > session.steps:
+            return
+        name, stat, level = REFLEXES[need]
+        try:
+            skill = self.library.get(name)
+        except KeyError:
+            return
+        before = session.inventory.get(stat, 0)
+        if name == "sleep_in_shelter":
+            budget = SHELTER_BUDGET
+        elif dusk:  # a hunt that runs into the night meets the zombies it spawns
+            budget = DUSK_BUDGET
+        else:
+            budget = self.settings.skill_budget
+        self._busy = True
+        try:
+            result = skill.run(session, budget=budget, need={stat: level})
+        finally:
+            self._busy = False
+        after = session.inventory.get(stat, 0)
+        if after <= before and need != "defeat_zombie":
+            self._pause_until[need] = session.steps + REFLEX_PAUSE
+        self.emit(
+            "reflex",
+            vitals=_vitals(session),
+            skill=need,
+            stat=stat,
+            before=before,
+            after=after,
+            steps=result.steps,
+            stopped=result.stopped,
+            urgent=urgent,
+            env_steps=session.steps,
+        )
+
+
+def _wander(session: Any, steps: int, emit: Callable[..., None]) -> None:
+    """Explore toward unseen cells for `steps` steps (new ground for the goals that failed)."""
+    from envs._errors import SkillStop
+
+    api = session.api(steps, {})
+    start = session.steps
     try:
-        skill = library.get(need)
-    except KeyError:
-        return
-    before = session.inventory.get(stat, 0)
-    budget = SHELTER_BUDGET if need == "sleep_in_shelter" else settings.skill_budget
-    result = skill.run(session, budget=budget, need={stat: level})
-    emit(
-        "reflex",
-        vitals=_vitals(session),
-        skill=need,
-        stat=stat,
-        before=before,
-        after=session.inventory.get(stat, 0),
-        steps=result.steps,
-        stopped=result.stopped,
-        env_steps=session.steps,
-    )
+        api.explore(steps)
+    except SkillStop:
+        pass  # budget spent or episode over: both end the wander
+    emit("wander", steps=session.steps - start, env_steps=session.steps, vitals=_vitals(session))
 
 
 def _vitals(session: Any) -> dict[str, int]:

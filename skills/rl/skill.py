@@ -46,6 +46,7 @@ class RLSkill:
         import torch
 
         from agents.verifier import check
+        from envs._crafter_guard import defend_action
         from graphs.state import Subgoal
         from skills.rl._obs import encode
 
@@ -59,7 +60,23 @@ class RLSkill:
         stopped = "budget"
         transitions: list[dict[str, Any]] = []
         while steps < budget:
+            reflex = getattr(session, "reflex", None)
+            if reflex is not None:  # the explorer's survival reflexes, as code skills get them
+                reflex()
+                if session.episode_over:
+                    stopped = "episode_over"
+                    break
             info = session.info
+            guard = defend_action(info)
+            if guard is not None:
+                # The same guard code skills have: an adjacent zombie is fought, not left to
+                # the policy, and the step is not the policy's, so it is not learned from.
+                _, _, terminated, truncated, after = env.step(env.action_names.index(guard))
+                steps += 1
+                if terminated or truncated:
+                    stopped = "episode_over"
+                    break
+                continue
             obs = encode(info)
             action, logprob, value = self.policy.act(obs)
             _, _, terminated, truncated, after = env.step(action)

@@ -70,11 +70,14 @@ def test_survival_needs() -> None:
     assert curriculum.survival_need({"wood_pickaxe": 1}, night=True) == "sleep_in_shelter"
     assert curriculum.survival_need({}, night=True) is None  # no pickaxe: cannot dig in
     assert curriculum.survival_need({"drink": 9, "food": 9, "energy": 9}) is None
+    # In the middle of a skill only a stat about to run out interrupts it.
+    assert curriculum.survival_need({"drink": 4}, urgent=True) is None
+    assert curriculum.survival_need({"drink": 2}, urgent=True) == "collect_drink"
 
 
 def test_explorer_unlocks_achievements_and_traces_its_goals() -> None:
     s = explore(RunSettings(seed=1, max_env_steps=300), llm=FirstChoice(), scorer=MatchScorer())
-    assert s.env_steps <= 300 + 50  # a reflex may finish its last skill
+    assert s.env_steps <= 300 + 800  # a reflex (a night in shelter) may finish past the cap
     assert len(s.achievements) >= 3
     events = list(find_run(s.run_id).events())
     goals = [e["goal"] for e in events if e["kind"] == "goal"]

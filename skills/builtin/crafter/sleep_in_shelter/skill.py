@@ -8,16 +8,29 @@ if TYPE_CHECKING:
     from envs.crafter import CrafterAPI
 
 
+MORNING = 0.8
+"""Daylight at which the player leaves: zombies spawned in the night thin out by then."""
+
+
 def run(api: CrafterAPI) -> None:
-    """Shelter (if rock is at hand), then sleep until rested and wait for daylight.
+    """Shelter (if rock is at hand), then sleep until rested and wait for the morning, and for
+    health to reach the planner's need (``{"health": 7}``: hide and heal).
 
     Without a shelter it sleeps only when exhausted: asleep in the open, a zombie's hit
-    costs 7 health instead of 2.
+    costs 7 health instead of 2. It leaves early when food or drink is about to run out
+    (a need at 0 drains health even in a shelter).
     """
     full = api.rules.items["energy"]["max"]
+    heal_to = api.need.get("health", 0)
     if not api.shelter(max_steps=120) and api.inventory["energy"] > 2:
         return
-    while api.inventory["energy"] < full or api.info["daylight"] < 0.5:
+    while (
+        api.inventory["energy"] < full
+        or api.info["daylight"] < MORNING
+        or api.inventory["health"] < heal_to
+    ):
+        if min(api.inventory["food"], api.inventory["drink"]) <= 1:
+            return
         if api.inventory["energy"] < full or api.info["sleeping"]:
             api.sleep()
         else:
