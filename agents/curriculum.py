@@ -18,7 +18,12 @@ from agents._prompts import render
 from graphs.state import LLMExchange
 
 HURT = 5  # health at or below which a zombie in view is fought before anything else
-TOP_UP = 6  # drink or food at or below which the player fills up at dusk
+TOP_UP = 6  # drink or food at or below which the player fills up at dusk or when in sight
+IN_SIGHT: tuple[tuple[str, str, str], ...] = (
+    ("drink", "water", "collect_drink"),
+    ("food", "cow", "eat_cow"),
+)
+"""(stat, what restores it, goal): taken between goals whenever the source is in view."""
 WOUNDED = 4  # health at or below which the player hides in a shelter until it heals
 # Survival needs, checked in order: (stat, at or below between goals, at or below in the
 # middle of a skill, goal). Crafter's stats run 0..9 and health drains when food, drink or
@@ -75,7 +80,7 @@ def frontier(
 
 def survival_need(
     inventory: dict[str, int],
-    threats: set[str] = frozenset(),  # type: ignore[assignment]
+    in_view: set[str] = frozenset(),  # type: ignore[assignment]
     *,
     night: bool = False,
     dusk: bool = False,
@@ -83,13 +88,13 @@ def survival_need(
 ) -> str | None:
     """The survival skill the stats call for, if any.
 
-    A zombie in view is fought when hurt; a wounded player with a pickaxe digs in and rests
+    ``in_view``: the kinds the player sees. A zombie in view is fought when hurt; a wounded player with a pickaxe digs in and rests
     until it heals (``"recover"``); at night, the same: it shelters and sleeps (zombies
     spawn in the dark and deal 7 damage to a sleeper).
     At ``dusk`` (night is coming) drink and food are topped up. ``urgent`` uses the lower
     thresholds that may interrupt a running skill.
     """
-    if inventory.get("health", 9) <= HURT and "zombie" in threats:
+    if inventory.get("health", 9) <= HURT and "zombie" in in_view:
         return "defeat_zombie"
     # A stat about to run out comes before the night: a night asleep at food 0 costs
     # several health points (crafter drains health while a need is unmet).
@@ -108,6 +113,10 @@ def survival_need(
     if not urgent:
         for stat, between_goals, _, goal in SURVIVAL:
             if inventory.get(stat, 9) <= between_goals:
+                return goal
+        # Food or water in sight is cheap: take it before it is needed (cows are scarce).
+        for stat, source, goal in IN_SIGHT:
+            if source in in_view and inventory.get(stat, 9) <= TOP_UP:
                 return goal
     return None
 

@@ -31,14 +31,17 @@ from graphs.trace import TraceWriter, create_run
 REFLEXES: dict[str, tuple[str, str, int]] = {
     "collect_drink": ("collect_drink", "drink", 9),
     "eat_cow": ("eat_cow", "food", 7),
-    "wake_up": ("wake_up", "energy", 9),
+    "wake_up": ("sleep_in_shelter", "energy", 9),  # dig in first when rock is at hand
     "defeat_zombie": ("defeat_zombie", "health", 9),
     "sleep_in_shelter": ("sleep_in_shelter", "energy", 9),
     "recover": ("sleep_in_shelter", "health", 7),
 }
-NIGHT = 0.35  # crafter's daylight below which the explorer shelters (1 noon, 0 midnight)
-DUSK = 0.7  # falling daylight below which the explorer fills up on drink and food
-DUSK_BUDGET = 40  # env steps a dusk top-up may take (dusk lasts about 30 steps)
+# Crafter's daylight runs 1 (noon) to 0 (midnight) over a 300-step day; zombies spawn on
+# grass in proportion to the dark (crafter's _balance_chunk), so the explorer is in its
+# shelter from daylight 0.5 in the evening (about step 150 of each day) to 0.8 next morning.
+NIGHT = 0.5  # daylight below which the explorer shelters
+DUSK = 0.85  # falling daylight below which it fills up on drink and food first
+DUSK_BUDGET = 40  # env steps a dusk top-up may take (dusk lasts about 35 steps)
 GOAL_STEPS = 150  # env steps one goal may take
 SHELTER_BUDGET = 800  # steps: a night in crafter lasts about 150 of its 300-step day
 RETRY_AFTER = 400  # env steps after which a failed goal counts as untried again
@@ -220,12 +223,12 @@ class _Reflexes:
         if self._busy:
             return
         session = self.session
-        threats = set() if urgent else {k for k in ("zombie", "skeleton") if session.sees(k)}
+        in_view = set() if urgent else {k for k in ("zombie", "cow", "water") if session.sees(k)}
         daylight = session.info.get("daylight", 1.0)
         dusk = daylight < DUSK and daylight < self._daylight
         self._daylight = daylight
         need = curriculum.survival_need(
-            session.inventory, threats, night=daylight < NIGHT, dusk=dusk, urgent=urgent
+            session.inventory, in_view, night=daylight < NIGHT, dusk=dusk, urgent=urgent
         )
         if need is None or need not in REFLEXES:
             return
