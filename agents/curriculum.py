@@ -17,7 +17,6 @@ from pydantic import BaseModel, create_model
 from agents._prompts import render
 from graphs.state import LLMExchange
 
-HURT = 5  # health at or below which a zombie in view is fought before anything else
 TOP_UP = 6  # drink or food at or below which the player fills up at dusk or when in sight
 IN_SIGHT: tuple[tuple[str, str, str], ...] = (
     ("drink", "water", "collect_drink"),
@@ -88,14 +87,13 @@ def survival_need(
 ) -> str | None:
     """The survival skill the stats call for, if any.
 
-    ``in_view``: the kinds the player sees. A zombie in view is fought when hurt; a wounded player with a pickaxe digs in and rests
-    until it heals (``"recover"``); at night, the same: it shelters and sleeps (zombies
-    spawn in the dark and deal 7 damage to a sleeper).
-    At ``dusk`` (night is coming) drink and food are topped up. ``urgent`` uses the lower
-    thresholds that may interrupt a running skill.
+    ``in_view``: the kinds the player sees (water or a cow in sight is taken early).
+    Zombies are not hunted here: the step guard (``envs._crafter_guard``) fights those that
+    come next to the player. A wounded player with a pickaxe digs in and rests until it
+    heals (``"recover"``); at night, the same: it shelters and sleeps (zombies spawn in the
+    dark and deal 7 damage to a sleeper). At ``dusk`` drink and food are topped up.
+    ``urgent`` uses the lower thresholds that may interrupt a running skill.
     """
-    if inventory.get("health", 9) <= HURT and "zombie" in in_view:
-        return "defeat_zombie"
     # A stat about to run out comes before the night: a night asleep at food 0 costs
     # several health points (crafter drains health while a need is unmet).
     for stat, _, in_skill, goal in SURVIVAL:

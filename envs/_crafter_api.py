@@ -14,7 +14,14 @@ import numpy as np
 
 from envs._budget import StepBudget
 from envs._crafter_guard import defend_action
-from envs._crafter_nav import DIRECTIONS, MOVE_ACTIONS, VIEW, explore_target, plan_path
+from envs._crafter_nav import (
+    DIRECTIONS,
+    MOVE_ACTIONS,
+    VIEW,
+    explore_target,
+    plan_path,
+    within_one,
+)
 from envs._errors import BudgetExhausted, EpisodeOver
 
 if TYPE_CHECKING:
@@ -121,6 +128,7 @@ class CrafterAPI(StepBudget):
         if not self._guarding:
             before = self.position
             if self._guard() and self.position != before:
+                self._spend()  # counted all the same: a skill's loop ends with its budget
                 return self.env.info
         self._spend()
         if action_name in MOVE_ACTIONS and self._into_lava(MOVE_ACTIONS.index(action_name)):
@@ -280,21 +288,11 @@ class CrafterAPI(StepBudget):
             if not all(self.known(k) for k in kinds):
                 self._explore_once(min(left, 8))
                 continue
-            masks = [self.env.memory.mask([k]) for k in kinds]
-            w, h = masks[0].shape
-            grids = [m.tolist() for m in masks]
+            there = np.logical_and.reduce([within_one(self.env.memory.mask([k])) for k in kinds])
+            grid = there.tolist()
 
-            def goal(
-                x: int, y: int, dx: int, dy: int, grids: list = grids, w: int = w, h: int = h
-            ) -> bool:
-                for g in grids:
-                    if not any(
-                        g[i][j]
-                        for i in range(max(x - 1, 0), min(x + 2, w))
-                        for j in range(max(y - 1, 0), min(y + 2, h))
-                    ):
-                        return False
-                return True
+            def goal(x: int, y: int, dx: int, dy: int, grid: list = grid) -> bool:
+                return grid[x][y]
 
             path = self._plan(goal)
             if path is None:

@@ -15,7 +15,15 @@ import numpy as np
 
 from envs._crafter_rules import load_rules
 
-__all__ = ["DIRECTIONS", "MOVE_ACTIONS", "SeenMap", "VIEW", "plan_path", "explore_target"]
+__all__ = [
+    "DIRECTIONS",
+    "MOVE_ACTIONS",
+    "SeenMap",
+    "VIEW",
+    "explore_target",
+    "plan_path",
+    "within_one",
+]
 
 VIEW = (9, 7)
 """Width and height of the local view in cells (crafter's LocalView grid)."""
@@ -57,7 +65,9 @@ class SeenMap:
         x0, y0 = max(ox, 0), max(oy, 0)
         x1, y1 = min(ox + VIEW[0], self.area[0]), min(oy + VIEW[1], self.area[1])
         sub = materials[x0 - ox : x1 - ox, y0 - oy : y1 - oy]
-        ids = np.vectorize(lambda n: self._ids.get(n, -1), otypes=[np.int8])(sub)
+        names, where = np.unique(sub, return_inverse=True)
+        ids = np.array([self._ids.get(n, -1) for n in names.tolist()], np.int8)[where]
+        ids = ids.reshape(sub.shape)
         self.materials[x0:x1, y0:y1] = ids
         self.last_seen[x0:x1, y0:y1] = step
         for p in [p for p in self.objects if x0 <= p[0] < x1 and y0 <= p[1] < y1]:
@@ -128,6 +138,17 @@ class SeenMap:
         return c[w:, h:] - c[:-w, h:] - c[w:, :-h] + c[:-w, :-h]
 
 
+def within_one(mask: np.ndarray) -> np.ndarray:
+    """Cells whose 3x3 neighbourhood (what ``make_*`` calls nearby) holds a cell of ``mask``."""
+    pad = np.pad(mask, 1)
+    w, h = mask.shape
+    out = np.zeros_like(mask)
+    for dx in range(3):
+        for dy in range(3):
+            out |= pad[dx : dx + w, dy : dy + h]
+    return out
+
+
 def plan_path(
     passable: np.ndarray,
     start: tuple[int, int],
@@ -142,49 +163,70 @@ def plan_path(
     A move into a blocked cell only turns the player (crafter's ``Player._move``). Cells in
     ``diggable`` (e.g. stone with a pickaxe held) can be entered at the cost of three steps:
     turn, ``do`` (which leaves a path), move.
+
+    Dijkstra over (cell, facing) states with a bucket queue (costs are 1 or 3) and states
+    as flat ints: skills plan often, so this loop is kept tight.
     """
     w, h = passable.shape
-    pas = passable.tolist()
-    dig = diggable.tolist() if diggable is not None else None
-    fi0 = DIRECTIONS.index(tuple(facing))
-    s0 = (start[0], start[1], fi0)
     if goal(start[0], start[1], *facing):
         return []
-    parent: dict[tuple[int, int, int], tuple[tuple[int, int, int], int]] = {}
+    # state = (x * h + y) * 4 + d; a neighbour cell index is cell + step[d].
+    pas = passable.ravel().tolist()
+    dig = diggable.ravel().tolist() if diggable is not None else None
+    steps = [-h, h, -1, 1]
+    s0 = (start[0] * h + start[1]) * 4 + DIRECTIONS.index(tuple(facing))
     best = {s0: 0}
-    heap: list[tuple[int, int, tuple[int, int, int]]] = [(0, 0, s0)]
-    tie = 0
-    done: set[tuple[int, int, int]] = set()
-    while heap and len(done) < max_nodes:
-        cost, _, state = heapq.heappop(heap)
-        if state in done:
-            continue
-        done.add(state)
-        x, y, _f = state
-        if state != s0 and goal(x, y, *DIRECTIONS[_f]):
-            moves: list[int] = []
-            cur = state
-            while cur != s0:
-                cur, move = parent[cur]
-                moves.append(move)
-            return moves[::-1]
-        for d, (dx, dy) in enumerate(DIRECTIONS):
-            nx, ny = x + dx, y + dy
-            inside = 0 <= nx < w and 0 <= ny < h
-            options = []
-            if inside and pas[nx][ny]:
-                options.append(((nx, ny, d), 1))
-            else:
-                options.append(((x, y, d), 1))
-                if inside and dig is not None and dig[nx][ny]:
-                    options.append(((nx, ny, d), 3))
-            for nxt, step_cost in options:
-                c = cost + step_cost
+    parent: dict[int, tuple[int, int]] = {}
+    buckets: list[list[int]] = [[s0]]
+    cost = 0
+    expanded = 0
+    directions = DIRECTIONS
+    while cost < len(buckets) and expanded < max_nodes:
+        bucket = buckets[cost]
+        i = 0
+        while i < len(bucket):
+            state = bucket[i]
+            i += 1
+            if best[state] != cost:
+                continue  # reached more cheaply since it was queued
+            expanded += 1
+            cell, f = divmod(state, 4)
+            x, y = divmod(cell, h)
+            if state != s0:
+                dx, dy = directions[f]
+                if goal(x, y, dx, dy):
+                    moves: list[int] = []
+                    cur = state
+                    while cur != s0:
+                        cur, move = parent[cur]
+                        moves.append(move)
+                    return moves[::-1]
+            for d in range(4):
+                dx, dy = directions[d]
+                nx, ny = x + dx, y + dy
+                if 0 <= nx < w and 0 <= ny < h:
+                    ncell = cell + steps[d]
+                    if pas[ncell]:
+                        nxt, c = ncell * 4 + d, cost + 1
+                    else:
+                        nxt, c = cell * 4 + d, cost + 1  # blocked: turns in place
+                        if dig is not None and dig[ncell]:
+                            dig_state, dig_cost = ncell * 4 + d, cost + 3
+                            if dig_cost < best.get(dig_state, 1 << 30):
+                                best[dig_state] = dig_cost
+                                parent[dig_state] = (state, d)
+                                while len(buckets) <= dig_cost:
+                                    buckets.append([])
+                                buckets[dig_cost].append(dig_state)
+                else:
+                    nxt, c = cell * 4 + d, cost + 1
                 if c < best.get(nxt, 1 << 30):
                     best[nxt] = c
                     parent[nxt] = (state, d)
-                    tie += 1
-                    heapq.heappush(heap, (c, tie, nxt))
+                    if len(buckets) <= c:
+                        buckets.append([])
+                    buckets[c].append(nxt)
+        cost += 1
     return None
 
 

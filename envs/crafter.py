@@ -65,6 +65,8 @@ class CrafterEnv(gymnasium.Env):
 
     ## Observation
     An RGB image ``(size, size, 3)`` uint8: the 9x7 local view above a 9x2 inventory strip.
+    With ``frames=False`` the image is blank and ``render()`` draws the frame on request:
+    drawing is about three quarters of crafter's step, and agents here read ``info``.
     ``info`` (after reset and every step) holds ``inventory`` and ``achievements`` (dict
     copies), ``player_pos`` and ``facing`` (tuples, world ``(x, y)``), ``step``,
     ``sleeping``, ``daylight``, ``discount`` and ``local_view``: a ``(9, 7)`` numpy array of
@@ -84,11 +86,32 @@ class CrafterEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"]}
 
-    def __init__(self, *, seed: int = 0, length: int = 10000, size: int = 64) -> None:
+    def __init__(
+        self, *, seed: int = 0, length: int = 10000, size: int = 64, frames: bool = True
+    ) -> None:
         crafter = _import_crafter()
         self._env = crafter.Env(size=(size, size), length=length, seed=seed)
         # The whole-world semantic map is privileged and costs time every step: never build it.
         self._env._sem_view = lambda: None
+        self.frames = frames
+        self._frame: np.ndarray | None = None
+        self._blank = np.zeros((size, size, 3), np.uint8)
+        self._blank.flags.writeable = False
+        self._env._obs = self._draw if frames else lambda: self._blank
+        # crafter draws night noise from the world's random state, so whether a frame is
+        # drawn would change the world; frames get their own noise, and drawing is optional.
+        view = self._env._local_view
+        noise, frame_rng = view._noise, np.random.RandomState(seed)
+
+        def own_noise(canvas: np.ndarray, amount: float, stddev: float) -> np.ndarray:
+            world = view._world
+            world_rng, world.random = world.random, frame_rng
+            try:
+                return noise(canvas, amount, stddev)
+            finally:
+                world.random = world_rng
+
+        view._noise = own_noise
         # crafter balances creatures per chunk iterating a *set* of objects, so which one
         # despawns depends on memory addresses: same seed, different episode. Sorting by
         # cell (one object per cell) makes episodes, and so resume-by-replay, reproducible.
@@ -104,6 +127,7 @@ class CrafterEnv(gymnasium.Env):
         self.observation_space = gymnasium.spaces.Box(0, 255, (size, size, 3), np.uint8)
         self.render_mode = "rgb_array"
         self.memory = SeenMap(tuple(self._env._area))
+        self._mat_lut = np.array([], "<U8")
         self.action_log: list[int] = []
         self._obs: np.ndarray | None = None
         self._info: dict[str, Any] = {}
@@ -120,6 +144,7 @@ class CrafterEnv(gymnasium.Env):
             self._seed = seed
             self._env._seed = seed
             self._env._episode = 0
+        self._frame = None
         self._obs = self._env.reset()
         self.action_log = []
         self.memory.reset()
@@ -131,6 +156,7 @@ class CrafterEnv(gymnasium.Env):
         if self._obs is None:
             raise RuntimeError("call reset() before step()")
         action = int(action)
+        self._frame = None
         obs, reward, _done, raw = self._env.step(action)
         self.action_log.append(action)
         self._obs = obs
@@ -140,11 +166,17 @@ class CrafterEnv(gymnasium.Env):
         return obs, float(reward), bool(terminated), bool(truncated), dict(self._info)
 
     def render(self) -> np.ndarray:
-        """The last RGB frame. Not re-drawn: crafter's night noise draws from the world's
-        random state, so re-rendering would change the episode."""
+        """The RGB frame of the current state, drawn on first request (drawing never changes
+        the episode: frames have their own noise)."""
         if self._obs is None:
             raise RuntimeError("call reset() before render()")
-        return self._obs
+        if self._frame is None:
+            self._frame = self._env.render()
+        return self._frame
+
+    def _draw(self) -> np.ndarray:
+        self._frame = self._env.render()
+        return self._frame
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -184,17 +216,16 @@ class CrafterEnv(gymnasium.Env):
         objs = np.full(VIEW, "", dtype="<U8")
         ax, ay = world.area
         x0, y0, x1, y1 = max(ox, 0), max(oy, 0), min(ox + w, ax), min(oy + h, ay)
-        names = world._mat_names
-        mat_ids = world._mat_map[x0:x1, y0:y1]
+        if len(self._mat_lut) != len(world._mat_names):  # crafter adds ids as it meets names
+            self._mat_lut = np.array(
+                [world._mat_names[i] or "unknown" for i in range(len(world._mat_names))], "<U8"
+            )
+        mats[x0 - ox : x1 - ox, y0 - oy : y1 - oy] = self._mat_lut[world._mat_map[x0:x1, y0:y1]]
         obj_ids = world._obj_map[x0:x1, y0:y1]
-        for i in range(x1 - x0):
-            for j in range(y1 - y0):
-                mats[x0 - ox + i, y0 - oy + j] = names[int(mat_ids[i, j])] or "unknown"
-                k = int(obj_ids[i, j])
-                if k:
-                    obj = world._objects[k]
-                    if obj is not None:
-                        objs[x0 - ox + i, y0 - oy + j] = type(obj).__name__.lower()
+        for i, j in zip(*np.nonzero(obj_ids), strict=True):
+            obj = world._objects[int(obj_ids[i, j])]
+            if obj is not None:
+                objs[x0 - ox + i, y0 - oy + j] = type(obj).__name__.lower()
         return mats, objs
 
     def _make_info(self, discount: float = 1.0) -> dict[str, Any]:
@@ -219,12 +250,18 @@ class CrafterEnv(gymnasium.Env):
 
 
 def make(
-    env_id: str = "crafter", *, seed: int = 0, length: int = 10000, size: int = 64
+    env_id: str = "crafter",
+    *,
+    seed: int = 0,
+    length: int = 10000,
+    size: int = 64,
+    frames: bool = True,
 ) -> CrafterEnv:
-    """Build a :class:`CrafterEnv` (call ``reset()`` before stepping)."""
+    """Build a :class:`CrafterEnv` (call ``reset()`` before stepping). ``frames=False``:
+    ``reset``/``step`` return a blank image and ``render()`` draws on request."""
     if env_id.lower() not in ENV_IDS:
         raise ValueError(f"unknown Crafter env id {env_id!r}; known: {', '.join(ENV_IDS)}")
-    return CrafterEnv(seed=seed, length=length, size=size)
+    return CrafterEnv(seed=seed, length=length, size=size, frames=frames)
 
 
 # ---------------------------------------------------------------------- text face

@@ -53,11 +53,15 @@ class EnvSession:
         """Make the env and reset it with `seed`.
 
         Envs whose `make()` takes a `goal` (BabyAI) turn the run's goal into their mission;
-        the others ignore it (their goal is read by the planner alone).
+        the others ignore it (their goal is read by the planner alone). Envs that can skip
+        drawing frames (Crafter) skip them: `env.render()` draws one when asked.
         """
         module = adapter(env_id)
-        if goal is not None and "goal" in inspect.signature(module.make).parameters:
+        params = inspect.signature(module.make).parameters
+        if goal is not None and "goal" in params:
             kw["goal"] = goal
+        if "frames" in params:  # the graph reads info; a recorder asks render() for frames
+            kw.setdefault("frames", False)
         env = module.make(env_id, seed=seed, **kw)
         env.reset(seed=seed)
         return cls(env_id=env_id, seed=seed, module=module, env=env)

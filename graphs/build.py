@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -17,7 +19,15 @@ from graphs.state import AgentState, InputState
 
 
 def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
-    """Compile mendako's state machine. Models, library and env come in the run's context."""
+    """Mendako's state machine, with `checkpointer`. Models, library and env come in the
+    run's context. Compiled once per process (milliseconds); each run gets a copy that
+    holds its own checkpointer."""
+    graph = _compiled()
+    return graph if checkpointer is None else graph.copy({"checkpointer": checkpointer})
+
+
+@functools.cache
+def _compiled() -> CompiledStateGraph:
     g = StateGraph(AgentState, context_schema=RunContext, input_schema=InputState)
     g.add_node("plan", plan)
     g.add_node("score_affordances", score_affordances)
@@ -30,4 +40,4 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     g.add_edge("write_skill", "execute_skill")
     g.add_edge("execute_skill", "verify")
     g.add_conditional_edges("verify", route_after_verify)
-    return g.compile(checkpointer=checkpointer, name="mendako")
+    return g.compile(name="mendako")

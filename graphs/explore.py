@@ -32,7 +32,6 @@ REFLEXES: dict[str, tuple[str, str, int]] = {
     "collect_drink": ("collect_drink", "drink", 9),
     "eat_cow": ("eat_cow", "food", 7),
     "wake_up": ("sleep_in_shelter", "energy", 9),  # dig in first when rock is at hand
-    "defeat_zombie": ("defeat_zombie", "health", 9),
     "sleep_in_shelter": ("sleep_in_shelter", "energy", 9),
     "recover": ("sleep_in_shelter", "health", 7),
 }
@@ -223,7 +222,7 @@ class _Reflexes:
         if self._busy:
             return
         session = self.session
-        in_view = set() if urgent else {k for k in ("zombie", "cow", "water") if session.sees(k)}
+        in_view = set() if urgent else {k for k in ("cow", "water") if session.sees(k)}
         daylight = session.info.get("daylight", 1.0)
         dusk = daylight < DUSK and daylight < self._daylight
         self._daylight = daylight
@@ -252,7 +251,7 @@ class _Reflexes:
         finally:
             self._busy = False
         after = session.inventory.get(stat, 0)
-        if after <= before and need != "defeat_zombie":
+        if after <= before:
             self._pause_until[need] = session.steps + REFLEX_PAUSE
         self.emit(
             "reflex",

@@ -142,7 +142,7 @@ class FairCrafter(gym.Env):
         fresh_world_prob: float = 0.02,
     ) -> None:
         self._env = crafter.Env(seed=seed, length=length, reward=True)
-        self._env._obs = lambda: _EMPTY  # skip the 64x64 render: ~10% of a step
+        self._env._obs = lambda: _EMPTY  # skip the 64x64 render: ~3/4 of a step
         self._rng = np.random.default_rng(seed)
         self._pool: list[Any] = []
         self.world_pool = world_pool

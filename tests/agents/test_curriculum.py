@@ -66,7 +66,8 @@ def test_frontier_arms_first_leaves_risk_last_and_skips_done_or_failed() -> None
 
 def test_survival_needs() -> None:
     assert curriculum.survival_need({"drink": 2}) == "collect_drink"
-    assert curriculum.survival_need({"health": 3}, {"zombie"}) == "defeat_zombie"
+    assert curriculum.survival_need({"health": 3}, {"zombie"}) is None  # no pickaxe to dig in
+    assert curriculum.survival_need({"health": 3, "wood_pickaxe": 1}) == "recover"
     assert curriculum.survival_need({"wood_pickaxe": 1}, night=True) == "sleep_in_shelter"
     assert curriculum.survival_need({}, night=True) is None  # no pickaxe: cannot dig in
     assert curriculum.survival_need({"drink": 9, "food": 9, "energy": 9}) is None

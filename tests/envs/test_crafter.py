@@ -170,3 +170,25 @@ def test_describe_remembers_out_of_view(env: CrafterEnv) -> None:
 def test_make_rejects_unknown_id() -> None:
     with pytest.raises(ValueError):
         make("crafter-v9")
+
+
+def test_drawing_frames_never_changes_the_episode() -> None:
+    # Crafter draws night noise from the world's random state; frames have their own here,
+    # so an env that draws no frames lives the same episode, and draws the same frame on request.
+    drawn, blank = make("crafter", seed=1), make("crafter", seed=1, frames=False)
+    obs, _ = drawn.reset(seed=1)
+    blank_obs, _ = blank.reset(seed=1)
+    assert obs.any() and not blank_obs.any()
+    rng = np.random.default_rng(0)
+    for step in range(1, 301):  # into the first night (noise from daylight 0.5, step ~150)
+        a = int(rng.choice([0, 0, 0, 1, 2, 3, 4]))
+        obs, _, term, _, info = drawn.step(a)
+        _, _, term2, _, info2 = blank.step(a)
+        assert term == term2
+        if term:
+            break
+        assert info["player_pos"] == info2["player_pos"]
+        assert (info["local_view"] == info2["local_view"]).all()
+        if step == 100:  # by day no noise is drawn: the same frame, drawn on request
+            assert np.array_equal(blank.render(), obs)
+    assert step > 150, "the night was not reached"
