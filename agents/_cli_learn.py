@@ -17,9 +17,13 @@ def learn(
     env: EnvOpt = "crafter",
     steps: Annotated[int, typer.Option(help="Env steps of PPO training.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Training seed (written in meta.json).")] = 1,
-    reward: Annotated[str, typer.Option(help="verifier (ELLM) | sparse (Crafter's own)")] = (
-        "verifier"
-    ),
+    reward: Annotated[
+        str,
+        typer.Option(
+            help="verifier (ELLM, the default: the critic reads as P(success)) | shaped "
+            "(verifier + potential-based shaping by progress) | sparse (Crafter's own)"
+        ),
+    ] = "verifier",
     policy: Annotated[str, typer.Option(help="mlp (actor-critic) | llm (GLAM, BabyAI)")] = "mlp",
     level: Annotated[str, typer.Option(help="BabyAI level for --policy llm.")] = (
         "BabyAI-GoToObjS6-v1"
@@ -33,8 +37,10 @@ def learn(
         fail(f"unknown policy {policy!r}: choose mlp or llm")
     if env != "crafter":
         fail("RL skills with --policy mlp are trained on crafter; use --policy llm for babyai")
-    if reward not in ("verifier", "sparse"):
-        fail(f"unknown reward {reward!r}: choose verifier or sparse")
+    from skills.rl.rewards import KINDS
+
+    if reward not in KINDS:
+        fail(f"unknown reward {reward!r}: choose {', '.join(KINDS)}")
     if not subgoal.strip():
         fail("say which subgoal to learn, e.g. mendako skills learn 'collect wood'")
     from agents.planner import ground_target

@@ -1,17 +1,23 @@
-"""Sample efficiency of the verifier's reward (ELLM) against Crafter's own sparse reward.
+"""Sample efficiency of verifier-shaped rewards against Crafter's own sparse reward.
 
-(Run from the repository root; ``python benchmarks/sample_efficiency.py`` works once
-mendako is installed.)
+(Run from the repository root with ``python -m benchmarks.sample_efficiency``.)
 
-For each subgoal and seed, PPO is trained twice with identical settings, episodes, seeds
-and budget; only the reward differs (``reward="verifier"``: 1 when the subgoal's
-achievement unlocks; ``reward="sparse"``: Crafter's reward, +1 per new achievement and
-health change / 10). The figure is the number of env steps until the success rate over
-the last 50 subgoal episodes started at a world's spawn point (``charts/success_rate_fresh``)
-first reaches ``--target``. Runs that never reach it are censored at the budget (shown as
-``>N``), so a ratio involving them is a bound, and printed as one.
+For each subgoal and seed, PPO is trained once per reward kind (``--rewards``) with
+identical settings, episodes, seeds and budget; only the reward differs:
 
-    python -m benchmarks.sample_efficiency --achievements collect_wood --steps 60000 --seeds 1,2,3
+- ``shaped``: the verifier's 1 when the subgoal's achievement unlocks, plus potential-based
+  shaping by the verifier's progress measure (``skills.rl.rewards.shaped_reward``);
+- ``verifier``: the verifier's 1 alone (ELLM);
+- ``sparse``: Crafter's reward, +1 per new achievement and health change / 10.
+
+The figure is the number of env steps until the success rate over the last 50 subgoal
+episodes started at a world's spawn point (``charts/success_rate_fresh``) first reaches
+``--target``; it is read after each PPO iteration, so it is a multiple of the batch size
+(1,024 steps). Runs that never reach it are censored at the steps they ran (shown as
+``>N``): a median or a ratio involving them is a bound, and printed as one. The ratios
+printed are sparse's median over each other kind's.
+
+    python -m benchmarks.sample_efficiency --achievements collect_wood --steps 122880 --seeds 1,2,3
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skills.rl.ppo import PPOArgs, train
+from skills.rl.rewards import KINDS
 
 
 @dataclass
@@ -80,8 +87,19 @@ def _fmt(steps: int | None, budget: int) -> str:
     return f">{budget}" if steps is None else str(steps)
 
 
+def _ratio_text(num: str, den: str, med: dict[str, float], censored: dict[str, bool]) -> str:
+    ratio = med[num] / med[den]
+    if censored[num] and not censored[den]:
+        return f">= {ratio:.2f} ({num} runs censored)"
+    if censored[den] and not censored[num]:
+        return f"<= {ratio:.2f} ({den} runs censored)"
+    if censored[num] and censored[den]:
+        return f"~{ratio:.2f} (both censored: not meaningful)"
+    return f"{ratio:.2f}"
+
+
 def summarise(results: list[Result], budget: int, target: float) -> str:
-    """The table of runs and, per subgoal, the median steps and the sparse/verifier ratio."""
+    """The table of runs and, per subgoal, each kind's median steps and sparse/kind ratios."""
     lines = [
         f"target: success_rate_fresh >= {target:.2f}; budget {budget} env steps per run",
         "",
@@ -98,11 +116,12 @@ def summarise(results: list[Result], budget: int, target: float) -> str:
     for ach in dict.fromkeys(r.achievement for r in results):
         med: dict[str, float] = {}
         censored: dict[str, bool] = {}
-        for kind in ("verifier", "sparse"):
+        for kind in dict.fromkeys(r.reward for r in results if r.achievement == ach):
             runs = [r for r in results if r.achievement == ach and r.reward == kind]
-            if not runs:
-                continue
-            vals = [r.steps_to_target if r.steps_to_target is not None else budget for r in runs]
+            # A censored run counts as the steps it ran: its true figure is at least that.
+            vals = [
+                r.steps_to_target if r.steps_to_target is not None else r.steps_run for r in runs
+            ]
             med[kind] = statistics.median(vals)
             censored[kind] = any(r.steps_to_target is None for r in runs)
             hit = sum(r.steps_to_target is not None for r in runs)
@@ -111,17 +130,10 @@ def summarise(results: list[Result], budget: int, target: float) -> str:
                 f"{ach} {kind:<8}: median steps to target {bound}{med[kind]:.0f} "
                 f"({hit}/{len(runs)} runs reached it)"
             )
-        if "verifier" in med and "sparse" in med:
-            ratio = med["sparse"] / med["verifier"]
-            if censored["sparse"] and not censored["verifier"]:
-                text = f">= {ratio:.2f} (sparse runs censored at the budget)"
-            elif censored["verifier"] and not censored["sparse"]:
-                text = f"<= {ratio:.2f} (verifier runs censored at the budget)"
-            elif censored["verifier"] and censored["sparse"]:
-                text = f"~{ratio:.2f} (both censored: not meaningful)"
-            else:
-                text = f"{ratio:.2f}"
-            lines.append(f"{ach} ratio sparse/verifier (median steps): {text}")
+        for kind in med:
+            if kind != "sparse" and "sparse" in med:
+                text = _ratio_text("sparse", kind, med, censored)
+                lines.append(f"{ach} ratio sparse/{kind} (median steps): {text}")
     return "\n".join(lines)
 
 
@@ -129,17 +141,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse flags, run every (subgoal, reward, seed), print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--achievements", default="collect_wood", help="comma-separated")
-    parser.add_argument("--steps", type=int, default=60_000, help="env-step budget per run")
+    parser.add_argument("--steps", type=int, default=122_880, help="env-step budget per run")
+    parser.add_argument(
+        "--rewards", default="shaped,sparse", help=f"comma-separated, of {', '.join(KINDS)}"
+    )
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds")
     parser.add_argument("--target", type=float, default=0.8, help="success rate to reach")
     parser.add_argument("--verbose", action="store_true", help="log PPO progress")
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if ns.verbose else logging.WARNING)
     seeds = [int(s) for s in ns.seeds.split(",") if s]
+    kinds = [k for k in ns.rewards.split(",") if k]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        parser.error(f"unknown reward kind(s) {unknown}: choose from {', '.join(KINDS)}")
     results: list[Result] = []
     for ach in [a for a in ns.achievements.split(",") if a]:
         for seed in seeds:
-            for kind in ("verifier", "sparse"):
+            for kind in kinds:
                 r = run_one(ach, kind, seed, ns.steps, ns.target)
                 reached = _fmt(r.steps_to_target, r.steps_run)
                 print(

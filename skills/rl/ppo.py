@@ -107,9 +107,12 @@ class PPOArgs:
     """Optimisation epochs per rollout."""
     minibatches: int = 4
     """Minibatches per epoch."""
-    reward: Literal["verifier", "sparse", "judge", "similarity", "manual", "clip"] = "verifier"
-    """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"sparse"``: Crafter's reward;
-    the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
+    reward: Literal["verifier", "shaped", "sparse", "judge", "similarity", "manual", "clip"] = (
+        "verifier"
+    )
+    """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"shaped"``: that plus
+    potential-based shaping by the verifier's progress measure; ``"sparse"``: Crafter's
+    reward; the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
     max_episode_steps: int = 200
     """Step budget of one subgoal attempt."""
     restart_prob: float = 0.25

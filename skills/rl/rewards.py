@@ -9,6 +9,12 @@
   with the same episode boundaries as the verifier run gets the reward a fresh Crafter
   episode would give (otherwise continuing a world between subgoal episodes would starve
   the baseline of reward).
+- :func:`shaped_reward` — *verifier-shaped*: the verifier's 1.0 plus potential-based shaping
+  (Ng, Harada & Russell 1999) ``F = gamma * Phi(s') - Phi(s)``, which leaves the optimal
+  policy unchanged. ``Phi`` (:func:`progress`) is the verifier's measure of progress toward
+  the subgoal, derived from the rules data (``CrafterRules.requirement``: items to hold,
+  materials to stand near, the cell to face) and read only from what the player perceives
+  (``local_view``, ``inventory``, ``facing``; DESIGN.md "Fair perception").
 
 A reward function is an object with ``reset(info)`` (called at the start of each subgoal
 episode) and ``__call__(before, after) -> float`` over two consecutive info dicts.
@@ -18,9 +24,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["RewardFn", "achieved", "make_reward", "sparse_reward", "verifier_reward"]
+import numpy as np
+
+if TYPE_CHECKING:
+    from envs._crafter_rules import Requirement
+
+__all__ = [
+    "KINDS",
+    "RewardFn",
+    "Shaping",
+    "achieved",
+    "make_reward",
+    "progress",
+    "shaped_reward",
+    "sparse_reward",
+    "verifier_reward",
+]
 
 
 class RewardFn(Protocol):
@@ -86,22 +108,154 @@ def sparse_reward() -> RewardFn:
     return _Sparse()
 
 
+# ----------------------------------------------------------------------------- shaping
+@dataclass(frozen=True, kw_only=True)
+class Shaping:
+    """Settings of the verifier-shaped reward (:func:`shaped_reward`)."""
+
+    scale: float = 0.5
+    """``Phi`` ranges over ``[0, scale]``. Below 1 so that the success step keeps a positive
+    reward (``1 - Phi(s)``: the terminal state's potential is 0) and a time-out next to the
+    target never pays as much as succeeding."""
+    facing_bonus: float = 1.0
+    """Weight of "facing the cell to act on" relative to the weight 1 of getting close to it,
+    of holding the items and of standing near each required station."""
+    gamma: float = 0.99
+    """Discount of the shaping term; must be PPO's ``gamma`` (``PPOArgs.gamma``'s default)
+    for the shaping to leave the optimal policy unchanged."""
+
+
+_PLAYER = (4, 3)  # the player's cell in the 9x7 [x, y] local view
+_VIEW_CELLS = np.indices((9, 7)).reshape(2, -1).T
+_MANHATTAN = np.abs(_VIEW_CELLS - _PLAYER).sum(axis=1).reshape(9, 7)
+_CHEBYSHEV = np.abs(_VIEW_CELLS - _PLAYER).max(axis=1).reshape(9, 7)
+_FAR = int(_MANHATTAN.max()) + 1  # the distance a target out of view counts as
+
+
+def _closeness(view: np.ndarray, ids: np.ndarray, dist: np.ndarray, reach: int) -> float:
+    """1 when a cell with one of ``ids`` is within ``reach`` of the player (by ``dist``),
+    falling linearly to 0 for one just beyond the view (the cap when none is in view)."""
+    mask = np.isin(view, ids)
+    if not mask.any():
+        return 0.0
+    d = int(dist[mask].min())
+    return 1.0 if d <= reach else (_FAR - d) / (_FAR - reach)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """One achievement's requirement as semantic ids and item counts, ready for ``Phi``."""
+
+    items: dict[str, int]
+    nearby: tuple[np.ndarray, ...]
+    face: np.ndarray
+
+    @staticmethod
+    def of(req: Requirement) -> _Targets:
+        from skills.rl._obs import _NAME_TO_ID  # names -> the local view's semantic ids
+
+        def ids(names: list[str]) -> np.ndarray:
+            return np.array([_NAME_TO_ID[n] for n in names if n in _NAME_TO_ID], np.int64)
+
+        items = dict(req.tools)
+        for item, n in req.consumes.items():
+            items[item] = items.get(item, 0) + n
+        return _Targets(items, tuple(ids([m]) for m in req.nearby), ids(req.face))
+
+
+@functools.cache
+def _targets(subgoal: str) -> _Targets:
+    from envs._crafter_rules import load_rules
+
+    return _Targets.of(load_rules().requirement(subgoal))
+
+
+def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -> float:
+    """``Phi`` in ``[0, 1]``: how far the perceived state is toward unlocking ``subgoal``.
+
+    A weighted mean over what the rules ask (each part present only if the achievement
+    needs it): the fraction of required items held (tools and consumed items); for each
+    station to stand near (``make.nearby``), closeness to the nearest one in view (1 inside
+    crafter's 3x3 ``nearby`` area); closeness to the nearest cell to act on (``face``:
+    the collect source, a place's ``where``, the creature; 1 when adjacent); and, with
+    weight ``facing_bonus``, facing such a cell. 0 when the rules ask for none of these
+    (``wake_up``). Reads only ``local_view``, ``inventory`` and ``facing``.
+    """
+    from skills.rl._obs import local_view_of
+
+    t = _targets(subgoal)
+    parts: list[tuple[float, float]] = []  # (weight, value in [0, 1])
+    if t.items:
+        inv = info.get("inventory", {})
+        held = sum(min(int(inv.get(k, 0)), n) for k, n in t.items.items())
+        parts.append((1.0, held / sum(t.items.values())))
+    view = local_view_of(info) if (t.nearby or t.face.size) else None
+    for ids in t.nearby:
+        parts.append((1.0, _closeness(view, ids, _CHEBYSHEV, 1)))
+    if t.face.size:
+        parts.append((1.0, _closeness(view, t.face, _MANHATTAN, 1)))
+        fx, fy = (int(v) for v in info.get("facing", (0, 1)))
+        x, y = _PLAYER[0] + fx, _PLAYER[1] + fy
+        faced = 0 <= x < 9 and 0 <= y < 7 and bool(np.isin(view[x, y], t.face))
+        parts.append((facing_bonus, float(faced)))
+    total = sum(w for w, _ in parts)
+    return sum(w * v for w, v in parts) / total if total > 0 else 0.0
+
+
+class _Shaped:
+    def __init__(self, subgoal: str, shaping: Shaping) -> None:
+        self.subgoal = subgoal
+        self.shaping = shaping
+        self._check = _rules_achieved()
+        self._last: tuple[Mapping[str, Any] | None, float] = (None, 0.0)
+
+    def phi(self, info: Mapping[str, Any]) -> float:
+        """The potential of a (non-terminal) state: ``scale * progress``."""
+        s = self.shaping
+        return s.scale * progress(self.subgoal, info, s.facing_bonus)
+
+    def reset(self, info: Mapping[str, Any]) -> None:
+        # A new subgoal episode may start where the last one ended: the same info is then a
+        # start state with its own potential, not the terminal state (potential 0) it was.
+        self._last = (info, self.phi(info))
+
+    def __call__(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> float:
+        last_info, last_phi = self._last
+        phi_before = last_phi if before is last_info else self.phi(before)
+        success = self._check(self.subgoal, before, after)
+        dead = after.get("inventory", {}).get("health", 1) <= 0
+        # Terminal states have potential 0 (Ng et al.): success and death end the episode.
+        phi_after = 0.0 if success or dead else self.phi(after)
+        self._last = (after, phi_after)
+        return float(success) + self.shaping.gamma * phi_after - phi_before
+
+
+def shaped_reward(subgoal: str, shaping: Shaping | None = None) -> RewardFn:
+    """Verifier-shaped: 1.0 on success plus ``gamma * Phi(s') - Phi(s)`` with
+    ``Phi = scale * progress`` (:func:`progress`), 0 in terminal states (success, death)."""
+    return _Shaped(subgoal, shaping or Shaping())
+
+
+KINDS = ("verifier", "shaped", "sparse")
+"""The reward kinds computed from the env's own info (no model)."""
+
 LANGUAGE_KINDS = ("judge", "similarity", "manual", "clip")
 """Reward kinds from ``agents.rewards`` (LLM judge, ELLM similarity, Read-and-Reap manual,
 VLM-RMs CLIP); ``clip`` needs frames, which the fast training env does not render."""
 
 
 def make_reward(kind: str, subgoal: str) -> RewardFn:
-    """``"verifier"`` -> :func:`verifier_reward`, ``"sparse"`` -> :func:`sparse_reward`, a
-    language kind (:data:`LANGUAGE_KINDS`) -> ``agents.rewards.transition_reward``."""
+    """``"verifier"`` -> :func:`verifier_reward`, ``"shaped"`` -> :func:`shaped_reward`,
+    ``"sparse"`` -> :func:`sparse_reward`, a language kind (:data:`LANGUAGE_KINDS`) ->
+    ``agents.rewards.transition_reward``."""
     if kind == "verifier":
         return verifier_reward(subgoal)
+    if kind == "shaped":
+        return shaped_reward(subgoal)
     if kind == "sparse":
         return sparse_reward()
     if kind in LANGUAGE_KINDS:
         from agents.rewards import transition_reward
 
         return transition_reward(kind, subgoal)
-    raise ValueError(
-        f"unknown reward {kind!r}: expected 'verifier', 'sparse' or one of {LANGUAGE_KINDS}"
-    )
+    raise ValueError(f"unknown reward {kind!r}: expected one of {KINDS} or {LANGUAGE_KINDS}")
