@@ -22,7 +22,8 @@ IN_SIGHT: tuple[tuple[str, str, str], ...] = (
     ("drink", "water", "collect_drink"),
     ("food", "cow", "eat_cow"),
 )
-"""(stat, what restores it, goal): taken between goals whenever the source is in view."""
+"""(stat, what restores it, goal): taken whenever the source is in view and the stat is at
+or below ``TOP_UP``, in the middle of a skill too."""
 WOUNDED = 4  # health at or below which the player hides in a shelter until it heals
 # Survival needs, checked in order: (stat, at or below between goals, at or below in the
 # middle of a skill, goal). Crafter's stats run 0..9 and health drains when food, drink or
@@ -87,7 +88,8 @@ def survival_need(
 ) -> str | None:
     """The survival skill the stats call for, if any.
 
-    ``in_view``: the kinds the player sees (water or a cow in sight is taken early).
+    ``in_view``: the kinds the player sees (water or a cow in sight is taken early, even
+    in the middle of a skill).
     Zombies are not hunted here: the step guard (``envs._crafter_guard``) fights those that
     come next to the player. A wounded player with a pickaxe digs in and rests until it
     heals (``"recover"``); at night, the same: it shelters and sleeps (zombies spawn in the
@@ -112,10 +114,10 @@ def survival_need(
         for stat, between_goals, _, goal in SURVIVAL:
             if inventory.get(stat, 9) <= between_goals:
                 return goal
-        # Food or water in sight is cheap: take it before it is needed (cows are scarce).
-        for stat, source, goal in IN_SIGHT:
-            if source in in_view and inventory.get(stat, 9) <= TOP_UP:
-                return goal
+    # Food or water in sight is cheap: take it before it is needed (cows are scarce).
+    for stat, source, goal in IN_SIGHT:
+        if source in in_view and inventory.get(stat, 9) <= TOP_UP:
+            return goal
     return None
 
 

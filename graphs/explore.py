@@ -222,7 +222,8 @@ class _Reflexes:
         if self._busy:
             return
         session = self.session
-        in_view = set() if urgent else {k for k in ("cow", "water") if session.sees(k)}
+        view = session.info["local_view"]
+        in_view = {k for k in ("cow", "water") if (view == k).any()}
         daylight = session.info.get("daylight", 1.0)
         dusk = daylight < DUSK and daylight < self._daylight
         self._daylight = daylight

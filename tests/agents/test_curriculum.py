@@ -74,9 +74,10 @@ def test_survival_needs() -> None:
     # In the middle of a skill only a stat about to run out interrupts it.
     assert curriculum.survival_need({"drink": 4}, urgent=True) is None
     assert curriculum.survival_need({"drink": 2}, urgent=True) == "collect_drink"
-    # A cow in sight is eaten before food runs low; not in the middle of a skill.
+    # A cow in sight is eaten before food runs low, in the middle of a skill too.
     assert curriculum.survival_need({"food": 6}, {"cow"}) == "eat_cow"
-    assert curriculum.survival_need({"food": 6}, {"cow"}, urgent=True) is None
+    assert curriculum.survival_need({"food": 6}, {"cow"}, urgent=True) == "eat_cow"
+    assert curriculum.survival_need({"food": 7}, {"cow"}, urgent=True) is None
 
 
 def test_explorer_unlocks_achievements_and_traces_its_goals() -> None:
