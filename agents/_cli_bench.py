@@ -26,13 +26,19 @@ def explore(
     def show(e: dict) -> None:
         if e["kind"] == "goal":
             console.print(
-                f"[bold cyan]goal[/] {e['goal']} ({e['reason']}) env steps={e['env_steps']}",
+                f"[bold cyan]goal[/] {e['goal']} ({e['reason']}) env steps={e['env_steps']}"
+                f"  unlocked {len(e.get('unlocked', []))}/22",
                 highlight=False,
             )
         elif e["kind"] == "reflex":
             console.print(
                 f"[yellow]reflex[/] {e['skill']}: {e['stat']} "
                 f"{e['before']}→{e['after']} ({e['steps']} steps)",
+                highlight=False,
+            )
+        elif e["kind"] == "wander":
+            console.print(
+                f"[yellow]wander[/] every goal left failed recently: explored {e['steps']} steps",
                 highlight=False,
             )
         elif e["kind"] == "node" and e["node"] == "verify":

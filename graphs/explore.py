@@ -134,6 +134,7 @@ def explore(
                 vitals=_vitals(session),
                 goal=proposal.goal,
                 reason=proposal.reason,
+                unlocked=sorted(a for a, n in session.achievements.items() if n),
                 llm_log=[proposal.exchange] if proposal.exchange else [],
                 env_steps=session.steps,
             )

@@ -88,3 +88,16 @@ def test_explorer_unlocks_achievements_and_traces_its_goals() -> None:
     goals = [e["goal"] for e in events if e["kind"] == "goal"]
     assert goals and goals[0] == "make_wood_sword"
     assert events[-1]["kind"] == "end"
+
+
+def test_explore_command_shows_progress_and_ends() -> None:
+    from typer.testing import CliRunner
+
+    from agents.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explore", "--seed", "1", "--max-steps", "120"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "goal " in result.output and "unlocked 0/22" in result.output
+    assert "achievements (" in result.output and "run id:" in result.output
