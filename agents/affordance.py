@@ -33,10 +33,18 @@ def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[f
 
 
 def affordance(
-    skill: Any, session: Any, *, world_model: str = "rules", scorer: Any = None
+    skill: Any,
+    session: Any,
+    *,
+    world_model: str = "rules",
+    scorer: Any = None,
+    subgoal: str | None = None,
 ) -> tuple[float, str]:
     """Probability that `skill` can succeed from the session's state, and why.
 
+    With the rules as world model, a skill whose achievement is another one of the rules'
+    achievements than `subgoal` cannot bring the subgoal about: 0 (a small LLM's usefulness
+    once sent a 'collect coal' subgoal to the sleeping skill, asleep in the open at dusk).
     With `world_model` "learned" or "off" the env's rules are not read: the learned model's
     prediction (or, off, the history alone; the LLM for a skill never tried) stands in.
     """
@@ -44,6 +52,9 @@ def affordance(
         return _predicted(skill, session, world_model, scorer)
     meta = skill.meta
     feasible, why = 1.0, []
+    known = getattr(session.rules, "achievements", ())
+    if subgoal in known and meta.achievement in known and meta.achievement != subgoal:
+        return 0.0, f"achieves {meta.achievement}, not {subgoal}"
     if meta.achievement and not getattr(meta, "self_contained", False):
         missing = session.rules.missing(meta.achievement, session.inventory, session.known_kinds())
         if missing:
@@ -83,13 +94,22 @@ def _predicted(skill: Any, session: Any, mode: str, scorer: Any) -> tuple[float,
 
 
 def rank(
-    scorer: Any, instruction: str, skills: list[Any], session: Any, *, world_model: str = "rules"
+    scorer: Any,
+    instruction: str,
+    skills: list[Any],
+    session: Any,
+    *,
+    world_model: str = "rules",
+    subgoal: str | None = None,
 ) -> tuple[list[SkillScore], LLMExchange]:
-    """Score every candidate skill, best first; every factor is kept for the trace."""
+    """Score every candidate skill for the instruction (whose achievement is `subgoal`),
+    best first; every factor is kept for the trace."""
     probs, exchange = usefulness(scorer, instruction, skills)
     scores = []
     for skill, p in zip(skills, probs, strict=True):
-        a, why = affordance(skill, session, world_model=world_model, scorer=scorer)
+        a, why = affordance(
+            skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal
+        )
         scores.append(
             SkillScore(
                 skill=skill.meta.name,

@@ -18,7 +18,12 @@ def score_affordances(state: AgentState, runtime: Runtime[RunContext]) -> dict[s
     assert subgoal is not None, "routed to score_affordances without a subgoal"
     skills = list(ctx.library)
     scores, exchange = affordance.rank(
-        ctx.scorer, subgoal.instruction, skills, ctx.env, world_model=ctx.settings.world_model
+        ctx.scorer,
+        subgoal.instruction,
+        skills,
+        ctx.env,
+        world_model=ctx.settings.world_model,
+        subgoal=subgoal.name,
     )
     chosen = scores[0].skill if scores and scores[0].score > 0 else None
     return {
