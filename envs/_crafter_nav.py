@@ -204,28 +204,24 @@ def plan_path(
             for d in range(4):
                 dx, dy = directions[d]
                 nx, ny = x + dx, y + dy
+                turn = (cell * 4 + d, cost + 1)  # a blocked move turns the player in place
                 if 0 <= nx < w and 0 <= ny < h:
                     ncell = cell + steps[d]
                     if pas[ncell]:
-                        nxt, c = ncell * 4 + d, cost + 1
+                        options: tuple[tuple[int, int], ...] = ((ncell * 4 + d, cost + 1),)
+                    elif dig is not None and dig[ncell]:
+                        options = (turn, (ncell * 4 + d, cost + 3))
                     else:
-                        nxt, c = cell * 4 + d, cost + 1  # blocked: turns in place
-                        if dig is not None and dig[ncell]:
-                            dig_state, dig_cost = ncell * 4 + d, cost + 3
-                            if dig_cost < best.get(dig_state, 1 << 30):
-                                best[dig_state] = dig_cost
-                                parent[dig_state] = (state, d)
-                                while len(buckets) <= dig_cost:
-                                    buckets.append([])
-                                buckets[dig_cost].append(dig_state)
+                        options = (turn,)
                 else:
-                    nxt, c = cell * 4 + d, cost + 1
-                if c < best.get(nxt, 1 << 30):
-                    best[nxt] = c
-                    parent[nxt] = (state, d)
-                    if len(buckets) <= c:
-                        buckets.append([])
-                    buckets[c].append(nxt)
+                    options = (turn,)
+                for nxt, c in options:
+                    if c < best.get(nxt, 1 << 30):
+                        best[nxt] = c
+                        parent[nxt] = (state, d)
+                        while len(buckets) <= c:
+                            buckets.append([])
+                        buckets[c].append(nxt)
         cost += 1
     return None
 
