@@ -414,6 +414,8 @@ class CrafterAPI(StepBudget):
         """Dig a two-cell tunnel into rock and seal its mouth with a stone, so that no zombie
         can reach the player (they walk on grass, sand and path only). Needs a pickaxe for
         the rock and a seen spot where the tunnel's walls are solid. True when sealed in."""
+        if self.sheltered():
+            return True
         memory = self.env.memory
         walkable = set(self.rules.walkable)
         diggable = self._diggable()
@@ -465,6 +467,29 @@ class CrafterAPI(StepBudget):
                 return True
             self.do()
         return False
+
+    def sheltered(self, room: int = 4) -> bool:
+        """Whether the player is sealed in: the walkable cells it can reach (where zombies
+        walk) are at most ``room``, all seen, with no creature on them."""
+        memory = self.env.memory
+        walkable = set(self.rules.walkable)
+        start = self.position
+        seen, todo = {start}, [start]
+        while todo:
+            x, y = todo.pop()
+            for dx, dy in DIRECTIONS:
+                p = (x + dx, y + dy)
+                if p in seen or not self._inside(p):
+                    continue
+                material = memory.material_at(p)
+                if material == "unknown":
+                    return False
+                if material in walkable or p in memory.visible_objects:
+                    if p in memory.visible_objects or len(seen) >= room:
+                        return False
+                    seen.add(p)
+                    todo.append(p)
+        return True
 
     def _facing_free(self, materials: list[str]) -> bool:
         return self.facing_material() in materials and self.facing_kind() not in _CREATURES

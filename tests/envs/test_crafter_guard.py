@@ -45,3 +45,19 @@ def test_api_fights_an_adjacent_zombie_before_acting() -> None:
     assert env.info["achievements"]["defeat_zombie"] == before + 1
     assert api.interrupts == 1
     assert defend_action(env.info) is None
+
+
+def test_shelter_seals_the_player_in_and_knows_it() -> None:
+    env = make("crafter", seed=0, frames=False)
+    env.reset(seed=0)
+    env._env._player.inventory.update({"wood_pickaxe": 1, "stone": 3})
+    api = make_api(env, budget=600)
+    assert not api.sheltered()  # the spawn point is open grass
+    assert not api.shelter()  # no rock seen yet: no spot to dig in, no step taken
+    assert api.steps_used == 0
+    api.explore(150)
+    assert api.shelter(max_steps=250)
+    assert api.sheltered()
+    steps = api.steps_used
+    assert api.shelter()  # already in: nothing more to dig
+    assert api.steps_used == steps

@@ -22,7 +22,11 @@ def run(api: CrafterAPI) -> None:
     """
     full = api.rules.items["energy"]["max"]
     heal_to = api.need.get("health", 0)
-    if not api.shelter(max_steps=120) and api.inventory["energy"] > 2:
+    sealed = api.shelter(max_steps=120)
+    if not sealed and api.known("stone"):  # no spot among the cells seen: go to the rock
+        api.move_toward("stone", max_steps=60)
+        sealed = api.shelter(max_steps=120)
+    if not sealed and api.inventory["energy"] > 2:
         return
     while (
         api.inventory["energy"] < full
