@@ -3,7 +3,8 @@
 - :class:`ActorCritic` / :func:`load` — the policy and its critic (``success_probability``).
 - :class:`PPOArgs` / :func:`train` — cleanrl-style PPO on one subgoal; writes a skill folder.
 - :func:`update_from_experience` — online PPO update from an agent run's transitions.
-- :func:`verifier_reward` / :func:`sparse_reward` — the ELLM reward and the Crafter baseline.
+- :func:`verifier_reward` / :func:`shaped_reward` / :func:`sparse_reward` — the ELLM reward,
+  it plus shaping by the verifier's :func:`progress` measure, and the Crafter baseline.
 - :func:`encode` — the fair observation encoding (9x7 semantic local view + inventory).
 """
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from skills.rl._obs import OBS_DIM, OBS_SPEC, encode
     from skills.rl.policy import ActorCritic, load
     from skills.rl.ppo import PPOArgs, train, update_from_experience
-    from skills.rl.rewards import sparse_reward, verifier_reward
+    from skills.rl.rewards import progress, shaped_reward, sparse_reward, verifier_reward
 
 # Lazy (PEP 562): `python -m skills.rl.ppo` must not import ppo twice (runpy warns), and
 # reading a policy should not pull in the trainer.
@@ -29,6 +30,8 @@ _WHERE = {
     "PPOArgs": "ppo",
     "train": "ppo",
     "update_from_experience": "ppo",
+    "progress": "rewards",
+    "shaped_reward": "rewards",
     "sparse_reward": "rewards",
     "verifier_reward": "rewards",
 }
@@ -40,6 +43,8 @@ __all__ = [
     "PPOArgs",
     "encode",
     "load",
+    "progress",
+    "shaped_reward",
     "sparse_reward",
     "train",
     "update_from_experience",

@@ -130,6 +130,9 @@ class FairCrafter(gym.Env):
 
     ``step`` returns an empty observation (the frame is not rendered): read ``info``.
     Rewards are crafter's own. ``terminated`` on death, ``truncated`` at ``length`` steps.
+    A seed reproduces a run. ``reset(seed=s, options={"keep_pool": True})`` reseeds only the
+    restore randomness and keeps the pool: with a full pool it replays the same start
+    (same world, same creature randomness) every time, as periodic evaluation needs.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -143,6 +146,13 @@ class FairCrafter(gym.Env):
     ) -> None:
         self._env = crafter.Env(seed=seed, length=length, reward=True)
         self._env._obs = lambda: _EMPTY  # skip the 64x64 render: ~3/4 of a step
+        # crafter balances each chunk's objects in the order of a Python set, which depends
+        # on memory addresses: same seed, different run. Sorting by cell (one object per
+        # cell) makes a seed reproduce a run, as envs.crafter.CrafterEnv does.
+        balance = self._env._balance_chunk
+        self._env._balance_chunk = lambda chunk, objs: balance(
+            chunk, sorted(objs, key=lambda o: (int(o.pos[0]), int(o.pos[1])))
+        )
         self._rng = np.random.default_rng(seed)
         self._pool: list[Any] = []
         self.world_pool = world_pool
@@ -156,8 +166,9 @@ class FairCrafter(gym.Env):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-            self._env._seed = int(seed)
-            self._pool.clear()
+            if not (options and options.get("keep_pool")):
+                self._env._seed = int(seed)
+                self._pool.clear()
         env = self._env
         fresh = len(self._pool) < self.world_pool or self._rng.random() < self.fresh_world_prob
         if fresh:

@@ -26,6 +26,17 @@ Time-outs are treated as terminal (no bootstrapping, as cleanrl does), which is 
 
 Final evaluation: ``eval_episodes`` episodes, each in a newly generated world from seeds the
 training never used, starting at the spawn point.
+
+Periodic evaluation (``eval_every > 0``): every ``eval_every`` iterations and after the last
+one, the current policy, sampling its actions as the skill does at run time, plays
+``eval_episodes_periodic`` subgoal episodes, each from the spawn point of its own world (seeds
+``seed + 200_000 + k``, generated once; every evaluation replays the same starts, creature
+randomness and action-sampling seed included, whatever the reward kind), capped at
+``max_episode_steps``. The metrics of that iteration then carry ``charts/eval_success``,
+``charts/eval_length`` and ``charts/eval_env_steps``. Unlike ``charts/success_rate_fresh`` it
+measures the policy of now, not of the last ~10k steps. Evaluation steps are *not* counted in
+``global_step``, which counts training samples only (the usual convention: cleanrl, SB3's
+``EvalCallback``).
 """
 
 from __future__ import annotations
@@ -129,8 +140,13 @@ class PPOArgs:
     """torch intra-op threads (the machine is shared)."""
     eval_episodes: int = 20
     """Final evaluation episodes, each in a new world (0 to skip)."""
+    eval_every: int = 0
+    """Evaluate the current policy every this many iterations (0: never; see module doc)."""
+    eval_episodes_periodic: int = 20
+    """Episodes per periodic evaluation, one per fixed evaluation world."""
     stop_at_success: float | None = None
-    """Stop early once ``charts/success_rate_fresh`` reaches this over a full window."""
+    """Stop early once the success measure reaches this: ``charts/eval_success`` if
+    ``eval_every > 0``, else ``charts/success_rate_fresh`` over a full window."""
     out_dir: str | None = None
     """Skill folder to write; default ``$MENDAKO_HOME/runs/<run_name>``."""
     log_every: int = 1
@@ -262,6 +278,60 @@ def make_vector_env(args: PPOArgs) -> gym.vector.VectorEnv:
     return gym.vector.SyncVectorEnv(thunks, autoreset_mode=mode)
 
 
+class PeriodicEval:
+    """Subgoal episodes from the spawns of fixed worlds, replayed identically at each call.
+
+    The worlds are generated once (seeds ``args.seed + 200_000 + k``); a call restores each
+    world's start, runs all episodes side by side with one batched forward pass per step and
+    samples actions from a generator reseeded every call, so two calls differ only by policy.
+    """
+
+    def __init__(self, args: PPOArgs) -> None:
+        self.args = args
+        self.seeds = [args.seed + 200_000 + k for k in range(args.eval_episodes_periodic)]
+        one_world = dataclasses.replace(args, world_pool=1, fresh_world_prob=0.0)
+        self.bases = [make_base(args.env_id, s, one_world) for s in self.seeds]
+        for base, s in zip(self.bases, self.seeds, strict=True):
+            base.reset(seed=s)  # generates the world; later resets restore it
+
+    @torch.no_grad()
+    def __call__(self, agent: ActorCritic) -> dict[str, float]:
+        args, n = self.args, len(self.bases)
+        infos = [
+            b.reset(seed=s, options={"keep_pool": True})[1]
+            for b, s in zip(self.bases, self.seeds, strict=True)
+        ]
+        gen = torch.Generator().manual_seed(args.seed + 200_000)
+        active, wins, steps = list(range(n)), 0, 0
+        lengths = [float(args.max_episode_steps)] * n
+        for t in range(args.max_episode_steps):
+            if not active:
+                break
+            x = torch.as_tensor(np.stack([_obs.encode(infos[i]) for i in active]))
+            acts = torch.multinomial(agent.action_probs(x), 1, generator=gen)[:, 0].tolist()
+            still = []
+            for i, a in zip(active, acts, strict=True):
+                _, _, dead, over, info = self.bases[i].step(int(a))
+                steps += 1
+                success = achieved(args.achievement, infos[i], info)
+                infos[i] = info
+                if success or dead or over:
+                    wins += int(success)
+                    lengths[i] = float(t + 1)
+                else:
+                    still.append(i)
+            active = still
+        return {
+            "charts/eval_success": wins / max(n, 1),
+            "charts/eval_length": float(np.mean(lengths)) if lengths else float("nan"),
+            "charts/eval_env_steps": float(steps),
+        }
+
+    def close(self) -> None:
+        for base in self.bases:
+            base.close()
+
+
 # ----------------------------------------------------------------------------- training
 def _ppo_update(
     agent: ActorCritic,
@@ -351,8 +421,9 @@ def _gae(
 def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = None) -> Path:
     """Train a policy for ``args.achievement``; returns the skill folder it wrote.
 
-    ``progress`` receives each iteration's metrics (``charts/*``, ``losses/*``). Ctrl-C
-    stops training and still saves a usable checkpoint.
+    ``progress`` receives each iteration's metrics (``charts/*``, ``losses/*``; the
+    ``charts/eval_*`` ones only on periodic-evaluation iterations). Ctrl-C stops training
+    and still saves a usable checkpoint.
     """
     out = Path(args.out_dir) if args.out_dir else _default_out(args)
     torch.set_num_threads(args.torch_threads)
@@ -361,6 +432,7 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
     torch.backends.cudnn.deterministic = True
 
     envs = make_vector_env(args)
+    periodic = PeriodicEval(args) if args.eval_every > 0 else None
     agent = ActorCritic()
     optimizer = optim.Adam(agent.parameters(), lr=args.lr, eps=1e-5)
     n_iter = max(1, args.total_steps // args.batch_size)
@@ -380,7 +452,7 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
     global_step = 0
     start = time.time()
     interrupted = False
-    t_env = 0.0
+    t_env = t_eval = 0.0
 
     next_obs_np, _ = envs.reset(seed=args.seed)
     next_obs = torch.as_tensor(next_obs_np, dtype=torch.float32)
@@ -454,6 +526,17 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
                 "charts/env_SPS": global_step / max(t_env, 1e-9),
                 **stats,
             }
+            if periodic is not None and (iteration % args.eval_every == 0 or iteration == n_iter):
+                t0 = time.time()
+                metrics.update(periodic(agent))
+                t_eval += time.time() - t0
+                metrics["charts/eval_s"] = t_eval
+                log.info(
+                    "step %d  eval success %.2f  (%.0f s evaluating so far)",
+                    global_step,
+                    metrics["charts/eval_success"],
+                    t_eval,
+                )
             curve.append(metrics)
             if progress is not None:
                 progress(metrics)
@@ -467,14 +550,20 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
                     metrics["losses/approx_kl"],
                     metrics["charts/SPS"],
                 )
-            if args.stop_at_success is not None and full and fresh_rate >= args.stop_at_success:
-                log.info("success %.2f >= %.2f: stopping", fresh_rate, args.stop_at_success)
+            if periodic is not None:
+                ready, rate = "charts/eval_success" in metrics, metrics.get("charts/eval_success")
+            else:
+                ready, rate = full, fresh_rate
+            if args.stop_at_success is not None and ready and rate >= args.stop_at_success:
+                log.info("success %.2f >= %.2f: stopping", rate, args.stop_at_success)
                 break
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted at step %d: saving a checkpoint", global_step)
     finally:
         envs.close()
+        if periodic is not None:
+            periodic.close()
 
     wall = time.time() - start
     evaluation: dict[str, Any] = {}
@@ -632,6 +721,13 @@ def command_for(args: PPOArgs) -> str:
     return shlex.join(parts)
 
 
+_REWARD_NAMES = {
+    "verifier": "verifier's reward",
+    "shaped": "verifier's reward with progress shaping",
+    "sparse": "Crafter's sparse reward",
+}
+
+
 def _meta(
     args: PPOArgs,
     global_step: int,
@@ -644,9 +740,10 @@ def _meta(
     last = curve[-1] if curve else {}
     name = f"rl_{args.achievement}"
     description = DESCRIPTIONS.get(args.achievement, f"Unlock {args.achievement} in Crafter.")
+    reward_name = _REWARD_NAMES.get(args.reward, f"{args.reward} reward")
     return {
         "name": name,
-        "description": f"{description} (RL policy, PPO on the verifier's reward)",
+        "description": f"{description} (RL policy, PPO on the {reward_name})",
         "kind": "rl",
         "env": "crafter" if args.env_id == "crafter" else args.env_id,
         "achievement": args.achievement,
@@ -668,6 +765,11 @@ def _meta(
                 "success_rate_last100": last.get("charts/success_rate"),
                 "success_rate_fresh_last50": last.get("charts/success_rate_fresh"),
                 "steps_to_success": steps_to,
+                "eval_history": [
+                    {"step": int(m["global_step"]), "eval_success": m["charts/eval_success"]}
+                    for m in curve
+                    if "charts/eval_success" in m
+                ],
                 "history": [
                     {
                         "step": int(m["global_step"]),
@@ -684,9 +786,9 @@ def _meta(
 def _write_curve(out: Path, curve: list[dict[str, float]]) -> None:
     if not curve:
         return
-    keys = list(curve[0])
+    keys = list(dict.fromkeys(k for m in curve for k in m))  # eval keys appear on some rows
     with open(out / "curve.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
+        writer = csv.DictWriter(f, fieldnames=keys, restval="")
         writer.writeheader()
         writer.writerows(curve)
     try:
@@ -701,6 +803,14 @@ def _write_curve(out: Path, curve: list[dict[str, float]]) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(steps, [m["charts/success_rate_fresh"] for m in curve], label="success (fresh starts)")
     ax.plot(steps, [m["charts/success_rate"] for m in curve], label="success (all)")
+    evals = [m for m in curve if "charts/eval_success" in m]
+    if evals:
+        ax.plot(
+            [m["global_step"] for m in evals],
+            [m["charts/eval_success"] for m in evals],
+            marker=".",
+            label="success (periodic eval)",
+        )
     ax.set_xlabel("env steps")
     ax.set_ylabel("success rate")
     ax.set_ylim(0, 1)

@@ -163,6 +163,33 @@ def test_world_pool_restores_a_generated_world() -> None:
     assert again["step"] == 0 and again["inventory"] == first["inventory"]
 
 
+def test_fair_crafter_same_seed_same_run() -> None:
+    # crafter balances creatures in a set's order (memory addresses): without the sort in
+    # FairCrafter two instances drift apart within a few hundred steps.
+    def trace(env: _obs.FairCrafter) -> list[Any]:
+        _, info = env.reset(seed=7)
+        rng = np.random.default_rng(0)
+        out = [info]
+        for _ in range(600):
+            *_, info = env.step(int(rng.integers(_obs.N_ACTIONS)))
+            out.append(info)
+        objs = sorted((type(o).__name__, *map(int, o.pos)) for o in env._env._world.objects)
+        return [(i["player_pos"], i["inventory"], i["local_view"].tolist()) for i in out] + objs
+
+    assert trace(_obs.FairCrafter(seed=7)) == trace(_obs.FairCrafter(seed=7))
+
+
+def test_keep_pool_replays_the_same_start() -> None:
+    env = _obs.FairCrafter(seed=4, world_pool=1, fresh_world_prob=0.0)
+    env.reset(seed=4)
+    runs = []
+    for _ in range(2):
+        _, info = env.reset(seed=4, options={"keep_pool": True})
+        infos = [info] + [env.step(a % _obs.N_ACTIONS)[-1] for a in range(120)]
+        runs.append([(i["player_pos"], i["local_view"].tolist()) for i in infos])
+    assert env.worlds_generated == 1 and runs[0] == runs[1]
+
+
 # ----------------------------------------------------------------------------- rewards
 def test_verifier_and_sparse_rewards() -> None:
     before = {"achievements": {"collect_wood": 0, "collect_sapling": 0}, "inventory": {"health": 9}}
@@ -247,6 +274,27 @@ def test_ppo_learns_toy_collect_wood(tmp_path: Path) -> None:
     assert first < 0.6, f"random policy already succeeds {first:.2f}"
     assert last >= first + 0.3, f"success rate did not rise: {first:.2f} -> {last:.2f}"
     assert evaluated >= 0.8, f"evaluation success {evaluated:.2f}"
+
+
+def test_periodic_eval_reports_success_and_leaves_training_alone(tmp_path: Path) -> None:
+    small = {**TOY_ARGS, "total_steps": 2048, "eval_episodes": 0}
+    plain: list[dict[str, float]] = []
+    train(PPOArgs(**small, out_dir=str(tmp_path / "plain")), progress=plain.append)
+    evald: list[dict[str, float]] = []
+    args = PPOArgs(**small, eval_every=2, eval_episodes_periodic=5, out_dir=str(tmp_path / "ev"))
+    out = train(args, progress=evald.append)
+    assert [m["global_step"] for m in evald] == [512.0, 1024.0, 1536.0, 2048.0]
+    assert [m["global_step"] for m in plain] == [m["global_step"] for m in evald]
+    has_eval = ["charts/eval_success" in m for m in evald]
+    assert has_eval == [False, True, False, True]
+    for m in evald[1::2]:
+        assert 0.0 <= m["charts/eval_success"] <= 1.0 and m["charts/eval_env_steps"] > 0
+    # evaluation samples from its own generator: training is the same sample for sample
+    for a, b in zip(plain, evald, strict=True):
+        assert a["losses/approx_kl"] == b["losses/approx_kl"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert [h["step"] for h in meta["extra"]["train"]["eval_history"]] == [1024, 2048]
+    assert "charts/eval_success" in (out / "curve.csv").read_text().splitlines()[0]
 
 
 def test_interrupt_saves_a_usable_checkpoint(tmp_path: Path) -> None:
