@@ -13,8 +13,8 @@ MORNING = 0.8
 
 
 def run(api: CrafterAPI) -> None:
-    """Shelter (if rock is at hand), then sleep until rested and wait for the morning, and for
-    health to reach the planner's need (``{"health": 7}``: hide and heal).
+    """Shelter (if rock is at hand), then sleep until rested and wait for the morning; or,
+    with a health need (``{"health": 7}``: hide and heal), rest until healed.
 
     Without a shelter it sleeps only when exhausted: asleep in the open, a zombie's hit
     costs 7 health instead of 2. It leaves early when food or drink is about to run out
@@ -28,14 +28,16 @@ def run(api: CrafterAPI) -> None:
         sealed = api.shelter(max_steps=120)
     if not sealed and api.inventory["energy"] > 2:
         return
-    while (
-        api.inventory["energy"] < full
-        or api.info["daylight"] < MORNING
-        or api.inventory["health"] < heal_to
-    ):
+
+    def resting() -> bool:
+        if heal_to:  # hiding to heal: out again once healed
+            return api.inventory["health"] < heal_to
+        return api.inventory["energy"] < full or api.info["daylight"] < MORNING
+
+    while resting():
         if min(api.inventory["food"], api.inventory["drink"]) <= 1:
             return
         if api.inventory["energy"] < full or api.info["sleeping"]:
-            api.sleep()
+            api.sleep()  # asleep, health comes back twice as fast
         else:
             api.noop()
