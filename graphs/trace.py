@@ -172,21 +172,55 @@ def checkpoint_id(snapshot: StateSnapshot) -> str:
 
 
 class TraceWriter:
-    """Appends events to trace.jsonl, one flushed line each (like Crafter's StatsRecorder)."""
+    """Appends events to trace.jsonl, one line each (like Crafter's StatsRecorder).
+
+    Each line goes out in one `write` call on an append-only descriptor, so a process killed
+    while writing leaves whole lines; a torn last line left by anything else is cut off when
+    the trace is opened again (a resumed run appends after whole lines only).
+    """
 
     def __init__(self, run: Run) -> None:
-        self._f = run.trace_path.open("a", buffering=1)
+        _cut_torn_tail(run.trace_path)
+        self._fd = os.open(run.trace_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
         """Append one event and return it."""
         event = {"t": round(time.time(), 4), "kind": kind} | _jsonable(fields)
-        self._f.write(json.dumps(event) + "\n")
-        self._f.flush()
+        data = (json.dumps(event) + "\n").encode()
+        written = os.write(self._fd, data)
+        while written < len(data):  # only for a short write (a full disk, a signal)
+            written += os.write(self._fd, data[written:])
         return event
 
     def close(self) -> None:
         """Close the file."""
-        self._f.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line that has no newline (a write torn by a crash)."""
+    if not path.is_file():
+        return
+    with path.open("rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        end = size
+        while end > 0:  # find the last newline, reading backwards in blocks
+            start = max(0, end - 65536)
+            f.seek(start)
+            block = f.read(end - start)
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                f.truncate(start + cut + 1)
+                return
+            end = start
+        f.truncate(0)
 
 
 def create_run(env_id: str, goal: str, seed: int, home: Path | None = None) -> Run:

@@ -183,3 +183,21 @@ def test_html_report_renders_in_chromium(run: Run, tmp_path: Path) -> None:
     assert pixels.shape[:2] == (1600, 1280)
     # The page drew something: many distinct colours (graph, bars, the GIF's first frame).
     assert len({tuple(p) for p in pixels[::8, ::8, :3].reshape(-1, 3)}) > 20
+
+
+def test_a_torn_last_line_is_cut_before_a_resumed_run_appends(tmp_path: Path) -> None:
+    from graphs.trace import TraceWriter, create_run
+
+    run = create_run("crafter", "collect wood", 0, home=tmp_path)
+    writer = TraceWriter(run)
+    writer.write("start", goal="collect wood")
+    writer.write("node", node="plan", update={"note": "x" * 20_000})  # past any buffer size
+    writer.close()
+    whole = run.trace_path.read_bytes()
+    run.trace_path.write_bytes(whole + b'{"t": 1, "kind": "node", "upd')  # killed mid-line
+    writer = TraceWriter(run)  # the resumed run
+    writer.write("resume", next=["verify"])
+    writer.close()
+    kinds = [e["kind"] for e in run.events()]
+    assert kinds == ["start", "node", "resume"]
+    assert run.trace_path.read_bytes().startswith(whole)
