@@ -68,11 +68,13 @@ def run_one(
     *,
     eval_every: int = 4,
     eval_episodes: int = 20,
+    lr: float | None = None,
 ) -> Result:
     """Train one PPO run (stopping at ``target``) and report when it got there.
 
     ``eval_every > 0`` measures success by periodic evaluation, ``0`` by the training
-    window of fresh starts (see the module docstring).
+    window of fresh starts (see the module docstring). ``lr`` (default: PPOArgs') is the
+    same for every reward kind.
     """
     reached: list[int] = []
     last: dict[str, float] = {}
@@ -100,6 +102,7 @@ def run_one(
             eval_episodes_periodic=eval_episodes,
             out_dir=str(Path(tmp) / "skill"),
             log_every=10,
+            **({} if lr is None else {"lr": lr}),
         )
         train(args, progress=progress)
     return Result(
@@ -188,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--eval-every", type=int, default=4, help="PPO iterations between evals")
     parser.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation")
+    parser.add_argument(
+        "--lr", type=float, default=None, help="PPO learning rate for every kind (default 2.5e-4)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log PPO progress")
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if ns.verbose else logging.WARNING)
@@ -208,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     ns.target,
                     eval_every=ns.eval_every if ns.measure == "eval" else 0,
                     eval_episodes=ns.eval_episodes,
+                    lr=ns.lr,
                 )
                 reached = _fmt(r.steps_to_target, r.steps_run)
                 print(
