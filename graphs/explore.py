@@ -195,10 +195,10 @@ def explore(
 class _Reflexes:
     """The explorer's survival reflexes over one episode.
 
-    Called between goals (the ordinary thresholds, and a hurt player fights a zombie in
-    view) and, through ``session.reflex``, before every action a skill takes (``urgent``:
-    only a stat about to run out, or night). Never re-entered: the skills a reflex runs act
-    through the same session. A reflex that could not restore its stat (no water known, no
+    Called between goals (the ordinary thresholds) and, through ``session.reflex``, before
+    every action a skill takes (``urgent``: a stat about to run out, food or water in sight,
+    dusk, night, a wound). Never re-entered: the skills a reflex runs act through the same
+    session. Zombies next to the player are the step guard's (``envs._crafter_guard``). A reflex that could not restore its stat (no water known, no
     rock to dig a shelter in) rests for `REFLEX_PAUSE` steps, so a hopeless one is not
     retried every step.
     """
