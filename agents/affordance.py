@@ -107,9 +107,7 @@ def rank(
     probs, exchange = usefulness(scorer, instruction, skills)
     scores = []
     for skill, p in zip(skills, probs, strict=True):
-        a, why = affordance(
-            skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal
-        )
+        a, why = affordance(skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal)
         scores.append(
             SkillScore(
                 skill=skill.meta.name,

@@ -149,7 +149,10 @@ def main() -> None:
     # One untimed run first: lazy imports (LangChain's tracers, torch's on first policy) and
     # caches (the compiled graph) are paid once per process, not per transition.
     run_goal(
-        args.goal, RunSettings(seed=hi + 1), llm=_Planner(args.target), scorer=_Scorer(),
+        args.goal,
+        RunSettings(seed=hi + 1),
+        llm=_Planner(args.target),
+        scorer=_Scorer(),
         library=library,
     )
     timers.clear()

@@ -16,7 +16,6 @@ the checkpoint database), `reflex` and `wander` events, and `end`.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -198,9 +197,9 @@ class _Reflexes:
     Called between goals (the ordinary thresholds) and, through ``session.reflex``, before
     every action a skill takes (``urgent``: a stat about to run out, food or water in sight,
     dusk, night, a wound). Never re-entered: the skills a reflex runs act through the same
-    session. Zombies next to the player are the step guard's (``envs._crafter_guard``). A reflex that could not restore its stat (no water known, no
-    rock to dig a shelter in) rests for `REFLEX_PAUSE` steps, so a hopeless one is not
-    retried every step.
+    session. Zombies next to the player are the step guard's (``envs._crafter_guard``). A
+    reflex that could not restore its stat (no water known, no rock to dig a shelter in)
+    rests for `REFLEX_PAUSE` steps, so a hopeless one is not retried every step.
     """
 
     def __init__(
@@ -223,8 +222,8 @@ class _Reflexes:
         if self._busy:
             return
         session = self.session
-        view = session.info["local_view"]
-        in_view = {k for k in ("cow", "water") if (view == k).any()}
+        view = session.info.get("local_view")  # envs without one (BabyAI) have no food
+        in_view = set() if view is None else {k for k in ("cow", "water") if (view == k).any()}
         daylight = session.info.get("daylight", 1.0)
         dusk = daylight < DUSK and daylight < self._daylight
         self._daylight = daylight

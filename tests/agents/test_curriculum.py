@@ -101,3 +101,13 @@ def test_explore_command_shows_progress_and_ends() -> None:
     assert result.exit_code == 0, result.output
     assert "goal " in result.output and "unlocked 0/22" in result.output
     assert "achievements (" in result.output and "run id:" in result.output
+
+
+def test_explorer_runs_on_babyai_too() -> None:
+    # BabyAI has no food, night or local view: the reflexes find nothing to do there.
+    s = explore(
+        RunSettings(env_id="babyai", seed=0, max_env_steps=50),
+        llm=FirstChoice(),
+        scorer=MatchScorer(),
+    )
+    assert s.ended == "episode over" and s.achievements
