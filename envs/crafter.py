@@ -93,7 +93,6 @@ class CrafterEnv(gymnasium.Env):
         self._env = crafter.Env(size=(size, size), length=length, seed=seed)
         # The whole-world semantic map is privileged and costs time every step: never build it.
         self._env._sem_view = lambda: None
-        self.frames = frames
         self._frame: np.ndarray | None = None
         self._blank = np.zeros((size, size, 3), np.uint8)
         self._blank.flags.writeable = False
@@ -170,9 +169,7 @@ class CrafterEnv(gymnasium.Env):
         the episode: frames have their own noise)."""
         if self._obs is None:
             raise RuntimeError("call reset() before render()")
-        if self._frame is None:
-            self._frame = self._env.render()
-        return self._frame
+        return self._draw() if self._frame is None else self._frame
 
     def _draw(self) -> np.ndarray:
         self._frame = self._env.render()

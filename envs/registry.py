@@ -111,8 +111,8 @@ class EnvSession:
 
     def sees(self, kind: str) -> bool:
         """Whether `kind` is in the player's current view."""
-        view = self.info.get("local_view")
-        return view is not None and kind in {str(c) for c in np.asarray(view).ravel()}
+        view = self.info.get("local_view")  # envs without one (BabyAI) see nothing here
+        return view is not None and bool((np.asarray(view) == kind).any())
 
     @property
     def steps(self) -> int:

@@ -120,9 +120,8 @@ def explore(
             }
             proposal = curriculum.propose(llm, session, tried)
             if proposal.reason == "none":
-                if not curriculum.frontier(
-                    session.rules, session.achievements, session.inventory, set(), {}
-                ):
+                done = session.achievements
+                if all(done.get(a, 0) for a in session.rules.achievements):
                     ended = "all achievements unlocked"
                     break
                 _wander(session, min(left, WANDER_STEPS), emit)
@@ -222,8 +221,7 @@ class _Reflexes:
         if self._busy:
             return
         session = self.session
-        view = session.info.get("local_view")  # envs without one (BabyAI) have no food
-        in_view = set() if view is None else {k for k in ("cow", "water") if (view == k).any()}
+        in_view = {k for k in ("cow", "water") if session.sees(k)}
         daylight = session.info.get("daylight", 1.0)
         dusk = daylight < DUSK and daylight < self._daylight
         self._daylight = daylight
