@@ -6,10 +6,12 @@ One process, same runs: the graph runs with a scripted (zero-cost) planner and s
 that no LLM time is in it. Every node function and every skill's `run` is wrapped with a
 timer.
 
-- Graph overhead per transition = (time the graph ran - time inside node functions) /
-  transitions: what LangGraph, the SQLite checkpointer and the trace writer cost. The run's
-  setup and close (run folder, meta.json, once per run) is printed apart, and also spread
-  over the transitions.
+- Graph overhead per transition = (time the graph streamed - time inside node functions) /
+  transitions: what LangGraph, the SQLite checkpointer and the trace writer cost while the
+  graph runs (loading the last checkpoint when the stream starts and waiting for the last
+  save when it ends are in it too). The run's setup and close (run folder, meta.json,
+  opening the checkpointer, reading the final state, the last trace line; once per run) is
+  printed apart, and also spread over the transitions.
 - Skill step rate = env steps / time inside `skill.run` (planning, the primitive API, RL
   policies, perception and the env step itself). The raw env is crafter's own `crafter.Env`
   stepping exactly the same actions on the same seeds, as the package ships it (it draws a
@@ -131,7 +133,7 @@ def main() -> None:
     timers: dict[str, float] = {"skill_s": 0.0, "skill_steps": 0}
     for name in ("plan", "score_affordances", "execute_skill", "verify"):
         setattr(build_mod, name, _node_timer(getattr(build_mod, name), timers))
-    runner_mod._drive = _timer(runner_mod._drive, timers, "drive")
+    runner_mod._stream = _timer(runner_mod._stream, timers, "stream")
     sessions: list[Any] = []
     opener = EnvSession.open.__func__
 
@@ -171,8 +173,8 @@ def main() -> None:
         )
         graph_s += time.perf_counter() - t0
     n = timers["nodes_n"]
-    stream_ms = 1000 * (timers["drive"] - timers["nodes"]) / n
-    setup_ms = 1000 * (graph_s - timers["drive"] - timers["reset"]) / runs
+    stream_ms = 1000 * (timers["stream"] - timers["nodes"]) / n
+    setup_ms = 1000 * (graph_s - timers["stream"] - timers["reset"]) / runs
     spread_ms = 1000 * (graph_s - timers["nodes"] - timers["reset"]) / n
     skill_rate = timers["skill_steps"] / timers["skill_s"]
     steps = sum(len(s.env.action_log) for s in sessions)
@@ -186,12 +188,13 @@ def main() -> None:
         raw[stripped] = steps / spent
     print(f"runs: {runs}, node transitions: {n:.0f}, goal {args.goal!r}")
     print(
-        f"graph overhead per node transition: {stream_ms:.2f} ms (while the graph runs, time "
+        f"graph overhead per node transition: {stream_ms:.2f} ms (while the graph streams, time "
         "outside node functions: LangGraph, SQLite checkpoints, trace lines)"
     )
     print(
-        f"run setup and close per run: {setup_ms:.1f} ms (run folder, meta.json; env reset "
-        f"excluded); with it spread over the transitions: {spread_ms:.2f} ms per transition"
+        f"run setup and close per run: {setup_ms:.1f} ms (run folder, meta.json, opening the "
+        "checkpointer, the final state and trace line; env reset excluded); with it spread "
+        f"over the transitions: {spread_ms:.2f} ms per transition"
     )
     print(f"env steps/s inside skills: {skill_rate:.0f} ({timers['skill_steps']:.0f} steps)")
     print(

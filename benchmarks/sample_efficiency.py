@@ -12,11 +12,11 @@ identical settings, episodes, seeds and budget; only the reward differs:
 
 The figure is the number of training env steps (``global_step``) at the first periodic
 evaluation whose success rate (``charts/eval_success``) reaches ``--target``: every
-``--eval-every`` PPO iterations (1,024 steps each) the current policy, sampling its actions,
-plays ``--eval-episodes`` subgoal episodes, one from the spawn point of each of a fixed set of
-worlds (the same for every evaluation and every reward kind of a seed; see
-``skills.rl.ppo.PeriodicEval``). The figure is thus a multiple of ``eval_every * 1,024``
-steps; evaluation steps are not counted. A run stops at the target.
+``--eval-every`` PPO iterations (8 envs x ``--num-steps`` steps, 1,024 by default) the
+current policy, sampling its actions, plays ``--eval-episodes`` subgoal episodes, one from
+the spawn point of each of a fixed set of worlds (the same for every evaluation and every
+reward kind of a seed; see ``skills.rl.ppo.PeriodicEval``). The figure is thus a multiple of
+``eval_every * 8 * num_steps`` steps; evaluation steps are not counted. A run stops at the target.
 
 ``--measure window`` gives the older figure instead: the success rate over the last 50
 *training* episodes started at a spawn point (``charts/success_rate_fresh``). Only a quarter of
@@ -28,16 +28,21 @@ median or a ratio involving them is a bound, and printed as one. The ratios prin
 sparse's median over each other kind's.
 
     python -m benchmarks.sample_efficiency --achievements collect_wood --steps 245760 --seeds 1,2,3
+
+``--jobs N`` trains N runs at once in separate processes; wall times then include the
+contention, step counts do not change.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import statistics
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,12 +74,13 @@ def run_one(
     eval_every: int = 4,
     eval_episodes: int = 20,
     lr: float | None = None,
+    num_steps: int | None = None,
 ) -> Result:
     """Train one PPO run (stopping at ``target``) and report when it got there.
 
     ``eval_every > 0`` measures success by periodic evaluation, ``0`` by the training
-    window of fresh starts (see the module docstring). ``lr`` (default: PPOArgs') is the
-    same for every reward kind.
+    window of fresh starts (see the module docstring). ``lr`` and ``num_steps`` (default:
+    PPOArgs') are the same for every reward kind.
     """
     reached: list[int] = []
     last: dict[str, float] = {}
@@ -103,6 +109,7 @@ def run_one(
             out_dir=str(Path(tmp) / "skill"),
             log_every=10,
             **({} if lr is None else {"lr": lr}),
+            **({} if num_steps is None else {"num_steps": num_steps}),
         )
         train(args, progress=progress)
     return Result(
@@ -194,6 +201,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--lr", type=float, default=None, help="PPO learning rate for every kind (default 2.5e-4)"
     )
+    parser.add_argument(
+        "--num-steps",
+        type=int,
+        default=None,
+        help="steps per env per PPO rollout, for every kind (default 128; 8 envs)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs trained at once, one process each (each uses one torch thread)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log PPO progress")
     ns = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if ns.verbose else logging.WARNING)
@@ -202,27 +221,35 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         parser.error(f"unknown reward kind(s) {unknown}: choose from {', '.join(KINDS)}")
+    runs = [
+        (ach, kind, seed)
+        for ach in [a for a in ns.achievements.split(",") if a]
+        for seed in seeds
+        for kind in kinds
+    ]
+    one = functools.partial(
+        run_one,
+        steps=ns.steps,
+        target=ns.target,
+        eval_every=ns.eval_every if ns.measure == "eval" else 0,
+        eval_episodes=ns.eval_episodes,
+        lr=ns.lr,
+        num_steps=ns.num_steps,
+    )
     results: list[Result] = []
-    for ach in [a for a in ns.achievements.split(",") if a]:
-        for seed in seeds:
-            for kind in kinds:
-                r = run_one(
-                    ach,
-                    kind,
-                    seed,
-                    ns.steps,
-                    ns.target,
-                    eval_every=ns.eval_every if ns.measure == "eval" else 0,
-                    eval_episodes=ns.eval_episodes,
-                    lr=ns.lr,
-                )
-                reached = _fmt(r.steps_to_target, r.steps_run)
-                print(
-                    f"{ach} {kind} seed {seed}: steps to target {reached}"
-                    f", last success {r.final_success:.2f} ({r.wall_s:.0f} s)",
-                    flush=True,
-                )
-                results.append(r)
+    with ProcessPoolExecutor(max_workers=max(1, ns.jobs)) as pool:
+        futures = [pool.submit(one, *run) for run in runs]
+        for future in as_completed(futures):
+            r = future.result()
+            reached = _fmt(r.steps_to_target, r.steps_run)
+            print(
+                f"{r.achievement} {r.reward} seed {r.seed}: steps to target {reached}"
+                f", last success {r.final_success:.2f} ({r.wall_s:.0f} s)",
+                flush=True,
+            )
+            results.append(r)
+    order = {run: i for i, run in enumerate(runs)}
+    results.sort(key=lambda r: order[(r.achievement, r.reward, r.seed)])
     print()
     measure = "eval_success" if ns.measure == "eval" else "success_rate_fresh"
     print(summarise(results, ns.steps, ns.target, measure))

@@ -7,15 +7,25 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
+from itertools import pairwise
 from typing import Any
 
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
 from graphs.state import AgentState
-from graphs.trace import FrameRecorder, Run, TraceWriter, create_run, find_run
+from graphs.trace import (
+    FrameRecorder,
+    Run,
+    TraceWriter,
+    checkpoint_id,
+    create_run,
+    event,
+    find_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +133,7 @@ def resume_run(
         settings=settings,
     )
     writer = TraceWriter(run)
+    _recover_events(run, writer)
     started = bool(snapshot.next) or bool(values)
     writer.write(
         "resume",
@@ -139,6 +150,45 @@ def resume_run(
 
 
 _FINISHED: Any = object()
+
+_APPENDED = ("actions", "history", "llm_log")
+"""State keys whose reducer appends: an update holds only what it added."""
+
+
+def _recover_events(run: Run, writer: TraceWriter) -> None:
+    """Write the node events of checkpoints that were saved but never reached the trace.
+
+    A node's event is written once its checkpoint is on disk, so a process killed between
+    the two leaves a saved checkpoint with no event; the resumed graph goes on after that
+    checkpoint and would not write it. Each such event is rebuilt from the checkpoint: the
+    node is the one its parent checkpoint scheduled, the update what changed between the two
+    (marked `recovered`; its wall time is unknown).
+    """
+    snaps = run.checkpoints()
+    traced = {e.get("checkpoint") for e in run.events() if e.get("kind") == "node"}
+    last = max((i for i, snap in enumerate(snaps) if checkpoint_id(snap) in traced), default=-1)
+    for parent, snap in pairwise(snaps[max(last, 0) :]):
+        node = parent.next[0] if len(parent.next) == 1 else None
+        if node is None or node.startswith("__"):
+            continue
+        before, after = parent.values or {}, snap.values or {}
+        update: dict[str, Any] = {}
+        for key, value in after.items():
+            if key in _APPENDED:
+                added = list(value)[len(before.get(key, [])) :]
+                if added:
+                    update[key] = added
+            elif before.get(key) != value:
+                update[key] = value
+        writer.write(
+            "node",
+            node=node,
+            checkpoint=checkpoint_id(snap),
+            superstep=snap.metadata.get("step") if snap.metadata else None,
+            **_event_fields(after, node),
+            update=update,
+            recovered=True,
+        )
 
 
 def _settings(saved: dict[str, Any]) -> RunSettings:
@@ -277,42 +327,57 @@ def _stream(
     writer: TraceWriter,
     on_event: Callable[[dict[str, Any]], None] | None,
 ) -> None:
-    """Stream the graph; write each node's update once its checkpoint is on disk.
+    """Stream the graph; write each node's update to the trace once its checkpoint is on disk.
 
-    Updates arrive before the checkpoint that holds them, so they wait for it: an event in
-    trace.jsonl always names a saved checkpoint (`--at`), and a resumed run neither repeats
-    nor skips events.
+    Checkpoints are saved in the background (`durability="async"`) while the next node runs.
+    An update arrives before the checkpoint that holds it, and that checkpoint is committed
+    a little later: its trace line waits for `RunSaver.is_saved`, so an event in trace.jsonl
+    always names a saved checkpoint (`--at`), and a run resumed after a kill neither repeats
+    nor skips events (a node whose checkpoint was not saved runs again). `on_event` (the live
+    view) gets each event at once.
     """
+    saver = graph.checkpointer
     pending: list[tuple[str, dict[str, Any], float]] = []
+    unsaved: deque[tuple[str, dict[str, Any]]] = deque()  # (checkpoint id, event), in order
+
+    def flush() -> None:
+        while unsaved and saver.is_saved(unsaved[0][0]):
+            writer.append(unsaved.popleft()[1])
+
     last = time.perf_counter()
-    for mode, chunk in graph.stream(
-        graph_input,
-        config,
-        context=context,
-        stream_mode=["updates", "checkpoints"],
-        durability="sync",
-    ):
-        if mode == "updates":
-            now = time.perf_counter()
-            for node, update in chunk.items():
-                pending.append((node, update or {}, round(now - last, 4)))
-            last = now
-            continue
-        cid = chunk["config"]["configurable"].get("checkpoint_id")
-        for node, update, wall_s in pending:
-            event = writer.write(
-                "node",
-                node=node,
-                wall_s=wall_s,
-                checkpoint=cid,
-                superstep=chunk["metadata"].get("step"),
-                **_event_fields(chunk["values"], node),
-                update=update,
-            )
-            if on_event is not None:
-                on_event(event)
-        pending.clear()
+    try:
+        for mode, chunk in graph.stream(
+            graph_input,
+            config,
+            context=context,
+            stream_mode=["updates", "checkpoints"],
+            durability="async",
+        ):
+            flush()
+            if mode == "updates":
+                now = time.perf_counter()
+                for node, update in chunk.items():
+                    pending.append((node, update or {}, round(now - last, 4)))
+                last = now
+                continue
+            cid = chunk["config"]["configurable"]["checkpoint_id"]
+            for node, update, wall_s in pending:
+                made = event(
+                    "node",
+                    node=node,
+                    wall_s=wall_s,
+                    checkpoint=cid,
+                    superstep=chunk["metadata"].get("step"),
+                    **_event_fields(chunk["values"], node),
+                    update=update,
+                )
+                unsaved.append((cid, made))
+                if on_event is not None:
+                    on_event(made)
+            pending.clear()
+    finally:
+        flush()  # the stream waits for its saves before it ends, even when a node raised
     for node, update, wall_s in pending:  # none expected: every update is checkpointed
-        event = writer.write("node", node=node, wall_s=wall_s, update=update)
+        made = writer.write("node", node=node, wall_s=wall_s, update=update)
         if on_event is not None:
-            on_event(event)
+            on_event(made)

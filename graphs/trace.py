@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from skills._home import mendako_home, write_json_atomic
 
 if TYPE_CHECKING:
-    from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import StateSnapshot
+
+    from graphs._saver import RunSaver
 
 # LangGraph and pydantic are imported where they are used: `mendako trace list` over a
 # thousand runs must answer in well under a second, start-up included.
@@ -57,15 +60,16 @@ def new_run_id(env_id: str, goal: str, seed: int) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    from pydantic import BaseModel
+    """`value` as JSON-ready data (pydantic models dumped, in Rust); numpy values as lists,
+    anything else unknown as its text."""
+    from pydantic_core import to_jsonable_python
 
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
+    return to_jsonable_python(value, fallback=_fallback)
+
+
+def _fallback(value: Any) -> Any:
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
+    return tolist() if callable(tolist) else str(value)
 
 
 @dataclass
@@ -122,10 +126,11 @@ class Run:
                 except json.JSONDecodeError:
                     continue
 
-    def checkpointer(self) -> SqliteSaver:
+    def checkpointer(self) -> RunSaver:
         """A SQLite checkpointer over this run's database."""
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        from graphs._saver import RunSaver
 
         conn = sqlite3.connect(self.db_path, check_same_thread=False)
         # WAL without an fsync per commit: a checkpoint survives the process being killed
@@ -133,7 +138,7 @@ class Run:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         serde = JsonPlusSerializer(allowed_msgpack_modules=_state_types())
-        return SqliteSaver(conn, serde=serde)
+        return RunSaver(conn, serde=serde)
 
     def checkpoints(self) -> list[StateSnapshot]:
         """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`)."""
@@ -171,6 +176,11 @@ def checkpoint_id(snapshot: StateSnapshot) -> str:
     return str(snapshot.config["configurable"]["checkpoint_id"])
 
 
+def event(kind: str, **fields: Any) -> dict[str, Any]:
+    """A trace event, stamped now, with its fields made JSON-ready."""
+    return {"t": round(time.time(), 4), "kind": kind} | _jsonable(fields)
+
+
 class TraceWriter:
     """Appends events to trace.jsonl, one line each (like Crafter's StatsRecorder).
 
@@ -185,8 +195,11 @@ class TraceWriter:
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
         """Append one event and return it."""
-        event = {"t": round(time.time(), 4), "kind": kind} | _jsonable(fields)
-        data = (json.dumps(event) + "\n").encode()
+        return self.append(event(kind, **fields))
+
+    def append(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Append an event made by `event` (perhaps a while ago) and return it."""
+        data = orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
         written = os.write(self._fd, data)
         while written < len(data):  # only for a short write (a full disk, a signal)
             written += os.write(self._fd, data[written:])

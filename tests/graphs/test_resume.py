@@ -107,7 +107,7 @@ def _kill_and_resume(
         while child.poll() is None and time.monotonic() < deadline:
             traces = list((home / "runs").glob("*/trace.jsonl"))
             if traces:
-                seen = sum('"kind": "node"' in line for line in traces[0].open())
+                seen = sum('"kind":"node"' in line for line in traces[0].open())
                 if seen >= after_events:
                     time.sleep(delay)
                     break
