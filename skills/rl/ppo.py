@@ -791,6 +791,11 @@ def _write_curve(out: Path, curve: list[dict[str, float]]) -> None:
         writer = csv.DictWriter(f, fieldnames=keys, restval="")
         writer.writeheader()
         writer.writerows(curve)
+    plot_curve(out, curve)
+
+
+def plot_curve(out: Path, curve: list[dict[str, float]]) -> None:
+    """Draw ``out/curve.png``: success rates over env steps (rows as in ``curve.csv``)."""
     try:
         import matplotlib
 
