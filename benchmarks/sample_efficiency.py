@@ -75,6 +75,7 @@ def run_one(
     eval_episodes: int = 20,
     lr: float | None = None,
     num_steps: int | None = None,
+    shaping_scale: float | None = None,
 ) -> Result:
     """Train one PPO run (stopping at ``target``) and report when it got there.
 
@@ -110,6 +111,7 @@ def run_one(
             log_every=10,
             **({} if lr is None else {"lr": lr}),
             **({} if num_steps is None else {"num_steps": num_steps}),
+            **({} if shaping_scale is None else {"shaping_scale": shaping_scale}),
         )
         train(args, progress=progress)
     return Result(
@@ -208,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="steps per env per PPO rollout, for every kind (default 128; 8 envs)",
     )
     parser.add_argument(
+        "--shaping-scale",
+        type=float,
+        default=None,
+        help="range of the shaped reward's potential (default 0.5; only the shaped kind)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -235,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         eval_episodes=ns.eval_episodes,
         lr=ns.lr,
         num_steps=ns.num_steps,
+        shaping_scale=ns.shaping_scale,
     )
     results: list[Result] = []
     with ProcessPoolExecutor(max_workers=max(1, ns.jobs)) as pool:

@@ -289,9 +289,12 @@ def _drive(
     saver = run.checkpointer()
     try:
         graph = build_graph(saver)
+        values = None
         if graph_input is not _FINISHED:
-            _stream(graph, graph_input, config, context, writer, on_event)
-        final = AgentState.model_validate(graph.get_state(config).values)
+            values = _stream(graph, graph_input, config, context, writer, on_event)
+        if values is None:  # nothing streamed: read the state back
+            values = graph.get_state(config).values
+        final = AgentState.model_validate(values)
     finally:
         saver.conn.close()
     wall = time.perf_counter() - t0
@@ -326,8 +329,9 @@ def _stream(
     context: RunContext,
     writer: TraceWriter,
     on_event: Callable[[dict[str, Any]], None] | None,
-) -> None:
+) -> dict[str, Any] | None:
     """Stream the graph; write each node's update to the trace once its checkpoint is on disk.
+    Returns the state of the last checkpoint (None if none was made).
 
     Checkpoints are saved in the background (`durability="async"`) while the next node runs.
     An update arrives before the checkpoint that holds it, and that checkpoint is committed
@@ -338,6 +342,7 @@ def _stream(
     """
     saver = graph.checkpointer
     pending: list[tuple[str, dict[str, Any], float]] = []
+    values: dict[str, Any] | None = None
     unsaved: deque[tuple[str, dict[str, Any]]] = deque()  # (checkpoint id, event), in order
 
     def flush() -> None:
@@ -361,6 +366,7 @@ def _stream(
                 last = now
                 continue
             cid = chunk["config"]["configurable"]["checkpoint_id"]
+            values = chunk["values"]
             for node, update, wall_s in pending:
                 made = event(
                     "node",
@@ -381,3 +387,4 @@ def _stream(
         made = writer.write("node", node=node, wall_s=wall_s, update=update)
         if on_event is not None:
             on_event(made)
+    return values

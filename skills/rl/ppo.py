@@ -62,7 +62,7 @@ from torch import nn, optim
 
 from skills.rl import _obs
 from skills.rl.policy import ActorCritic, load
-from skills.rl.rewards import achieved, make_reward
+from skills.rl.rewards import Shaping, achieved, make_reward
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ class PPOArgs:
     """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"shaped"``: that plus
     potential-based shaping by the verifier's progress measure; ``"sparse"``: Crafter's
     reward; the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
+    shaping_scale: float = Shaping.scale
+    """For ``reward="shaped"``: the potential's range ``[0, scale]`` (``rewards.Shaping``)."""
     max_episode_steps: int = 200
     """Step budget of one subgoal attempt."""
     restart_prob: float = 0.25
@@ -182,10 +184,11 @@ class SubgoalEnv(gym.Env):
         max_episode_steps: int = 200,
         restart_prob: float = 0.25,
         seed: int = 0,
+        shaping: Shaping | None = None,
     ) -> None:
         self.base = base
         self.achievement = achievement
-        self.reward_fn = make_reward(reward, achievement)
+        self.reward_fn = make_reward(reward, achievement, shaping=shaping)
         self.max_episode_steps = max_episode_steps
         self.restart_prob = restart_prob
         self.observation_space = _obs.observation_space()
@@ -264,6 +267,7 @@ def _env_thunk(args: PPOArgs, idx: int) -> Callable[[], gym.Env]:
             max_episode_steps=args.max_episode_steps,
             restart_prob=args.restart_prob,
             seed=args.seed + idx,
+            shaping=Shaping(scale=args.shaping_scale),
         )
 
     return thunk

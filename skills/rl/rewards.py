@@ -244,14 +244,15 @@ LANGUAGE_KINDS = ("judge", "similarity", "manual", "clip")
 VLM-RMs CLIP); ``clip`` needs frames, which the fast training env does not render."""
 
 
-def make_reward(kind: str, subgoal: str) -> RewardFn:
+def make_reward(kind: str, subgoal: str, *, shaping: Shaping | None = None) -> RewardFn:
     """``"verifier"`` -> :func:`verifier_reward`, ``"shaped"`` -> :func:`shaped_reward`,
     ``"sparse"`` -> :func:`sparse_reward`, a language kind (:data:`LANGUAGE_KINDS`) ->
-    ``agents.rewards.transition_reward``."""
+    ``agents.rewards.transition_reward``. ``shaping`` sets the shaped kind (default
+    ``Shaping()``)."""
     if kind == "verifier":
         return verifier_reward(subgoal)
     if kind == "shaped":
-        return shaped_reward(subgoal)
+        return shaped_reward(subgoal, shaping)
     if kind == "sparse":
         return sparse_reward()
     if kind in LANGUAGE_KINDS:
