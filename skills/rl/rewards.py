@@ -13,7 +13,8 @@
   (Ng, Harada & Russell 1999) ``F = gamma * Phi(s') - Phi(s)``, which leaves the optimal
   policy unchanged. ``Phi`` (:func:`progress`) is the verifier's measure of progress toward
   the subgoal, derived from the rules data (``CrafterRules.requirement``: items to hold,
-  materials to stand near, the cell to face) and read only from what the player perceives
+  materials to stand near, the cell to face; for a missing item, the cell it is collected
+  from, via ``CrafterRules.producer``) and read only from what the player perceives
   (``local_view``, ``inventory``, ``facing``; DESIGN.md "Fair perception").
 
 A reward function is an object with ``reset(info)`` (called at the start of each subgoal
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from envs._crafter_rules import Requirement
+    from envs._crafter_rules import CrafterRules, Requirement
 
 __all__ = [
     "KINDS",
@@ -147,11 +148,14 @@ class _Targets:
     """One achievement's requirement as semantic ids and item counts, ready for ``Phi``."""
 
     items: dict[str, int]
+    sources: dict[str, tuple[np.ndarray, dict[str, int]]]
+    """For a required item collected from a cell (wood from a tree): that cell's ids and the
+    tools its collection needs (``rules.producer``, one step back along the tech tree)."""
     nearby: tuple[np.ndarray, ...]
     face: np.ndarray
 
     @staticmethod
-    def of(req: Requirement) -> _Targets:
+    def of(req: Requirement, rules: CrafterRules) -> _Targets:
         from skills.rl._obs import _NAME_TO_ID  # names -> the local view's semantic ids
 
         def ids(names: list[str]) -> np.ndarray:
@@ -160,46 +164,82 @@ class _Targets:
         items = dict(req.tools)
         for item, n in req.consumes.items():
             items[item] = items.get(item, 0) + n
-        return _Targets(items, tuple(ids([m]) for m in req.nearby), ids(req.face))
+        sources: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
+        for item in items:
+            producer = rules.producer(item)
+            if producer is not None and producer.startswith("collect_"):
+                source = rules.requirement(producer)
+                sources[item] = (ids(source.face), dict(source.tools))
+        return _Targets(items, sources, tuple(ids([m]) for m in req.nearby), ids(req.face))
 
 
 @functools.cache
 def _targets(subgoal: str) -> _Targets:
     from envs._crafter_rules import load_rules
 
-    return _Targets.of(load_rules().requirement(subgoal))
+    rules = load_rules()
+    return _Targets.of(rules.requirement(subgoal), rules)
+
+
+def _approach(view: np.ndarray, ids: np.ndarray, facing: Any, facing_bonus: float) -> float:
+    """In ``[0, 1]``: closeness to the nearest cell with one of ``ids`` (1 when adjacent)
+    and, with weight ``facing_bonus`` against closeness's 1, facing such a cell."""
+    fx, fy = (int(v) for v in facing)
+    x, y = _PLAYER[0] + fx, _PLAYER[1] + fy
+    faced = 0 <= x < 9 and 0 <= y < 7 and bool(np.isin(view[x, y], ids))
+    near = _closeness(view, ids, _MANHATTAN, 1)
+    return (near + facing_bonus * float(faced)) / (1.0 + facing_bonus)
+
+
+_NEXT_UNIT = 0.5
+"""How much of one required item walking up to its source and facing it is worth."""
 
 
 def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -> float:
     """``Phi`` in ``[0, 1]``: how far the perceived state is toward unlocking ``subgoal``.
 
-    A weighted mean over what the rules ask (each part present only if the achievement
-    needs it): the fraction of required items held (tools and consumed items); for each
+    Read from the rules data, in the order the subgoal needs things: first the required items
+    (tools and consumed items): the fraction held, plus, for a missing item that is collected
+    from a cell whose tools are held (wood from a tree), up to half an item for approaching
+    and facing the nearest such cell. Then, once every item is held, where to act: for each
     station to stand near (``make.nearby``), closeness to the nearest one in view (1 inside
-    crafter's 3x3 ``nearby`` area); closeness to the nearest cell to act on (``face``:
-    the collect source, a place's ``where``, the creature; 1 when adjacent); and, with
-    weight ``facing_bonus``, facing such a cell. 0 when the rules ask for none of these
-    (``wake_up``). Reads only ``local_view``, ``inventory`` and ``facing``.
+    crafter's 3x3 ``nearby`` area), and closeness to the nearest cell to act on (``face``: the
+    collect source, a place's ``where``, the creature), with weight ``facing_bonus`` for
+    facing it. A weighted mean over the parts the achievement has (items weight 1, each
+    station 1, acting ``1 + facing_bonus``); 0 when the rules ask for none (``wake_up``).
+    Reads only ``local_view``, ``inventory`` and ``facing``.
     """
     from skills.rl._obs import local_view_of
 
     t = _targets(subgoal)
-    parts: list[tuple[float, float]] = []  # (weight, value in [0, 1])
+    weights: list[float] = []
+    values: list[float] = []
+    view = local_view_of(info) if (t.nearby or t.face.size or t.sources) else None
+    facing = info.get("facing", (0, 1))
+    ready = True  # every required item held
     if t.items:
         inv = info.get("inventory", {})
         held = sum(min(int(inv.get(k, 0)), n) for k, n in t.items.items())
-        parts.append((1.0, held / sum(t.items.values())))
-    view = local_view_of(info) if (t.nearby or t.face.size) else None
+        partial = 0.0
+        for item, n in t.items.items():
+            source = t.sources.get(item)
+            if int(inv.get(item, 0)) >= n or source is None:
+                continue
+            ids, tools = source
+            if all(int(inv.get(k, 0)) >= v for k, v in tools.items()):
+                partial = max(partial, _approach(view, ids, facing, facing_bonus))
+        total = sum(t.items.values())
+        ready = held >= total
+        weights.append(1.0)
+        values.append((held + _NEXT_UNIT * partial) / total)
     for ids in t.nearby:
-        parts.append((1.0, _closeness(view, ids, _CHEBYSHEV, 1)))
+        weights.append(1.0)
+        values.append(_closeness(view, ids, _CHEBYSHEV, 1) if ready else 0.0)
     if t.face.size:
-        parts.append((1.0, _closeness(view, t.face, _MANHATTAN, 1)))
-        fx, fy = (int(v) for v in info.get("facing", (0, 1)))
-        x, y = _PLAYER[0] + fx, _PLAYER[1] + fy
-        faced = 0 <= x < 9 and 0 <= y < 7 and bool(np.isin(view[x, y], t.face))
-        parts.append((facing_bonus, float(faced)))
-    total = sum(w for w, _ in parts)
-    return sum(w * v for w, v in parts) / total if total > 0 else 0.0
+        weights.append(1.0 + facing_bonus)
+        values.append(_approach(view, t.face, facing, facing_bonus) if ready else 0.0)
+    total_w = sum(weights)
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / total_w if total_w else 0.0
 
 
 class _Shaped:

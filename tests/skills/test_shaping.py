@@ -67,6 +67,18 @@ def test_progress_follows_the_rules_data() -> None:
     assert progress("place_table", one_wood) < progress(
         "place_table", _info({}, inventory={"wood": 2})
     )
+    # One step back along the tech tree: with no wood, walking up to a tree and facing it is
+    # progress toward the table (wood comes from trees), worth less than holding the wood.
+    no_tree, tree_seen = _info({}), _info({(8, 3): "tree"})
+    tree_faced = _info({(5, 3): "tree"}, facing=(1, 0))
+    assert progress("place_table", no_tree) == 0.0  # grass in front counts only with wood
+    assert 0 < progress("place_table", tree_seen) < progress("place_table", tree_faced)
+    assert progress("place_table", tree_faced) < progress("place_table", one_wood)
+    # A source whose tool is missing is no progress: stone needs a wood pickaxe.
+    stone_faced = _info({(5, 3): "stone"}, facing=(1, 0))
+    assert progress("place_stone", stone_faced) == 0.0
+    with_pickaxe = _info({(5, 3): "stone"}, facing=(1, 0), inventory={"wood_pickaxe": 1})
+    assert progress("place_stone", with_pickaxe) > 0.0
     assert progress("eat_cow", _info({(4, 4): "cow"})) == 1.0  # a creature to face
     assert progress("wake_up", _info({})) == 0.0  # nothing the rules ask can be seen
 
