@@ -13,9 +13,9 @@
   (Ng, Harada & Russell 1999) ``F = gamma * Phi(s') - Phi(s)``, which leaves the optimal
   policy unchanged. ``Phi`` (:func:`progress`) is the verifier's measure of progress toward
   the subgoal, derived from the rules data (``CrafterRules.requirement``: items to hold,
-  materials to stand near, the cell to face; for a missing item, the cell it is collected
-  from, via ``CrafterRules.producer``) and read only from what the player perceives
-  (``local_view``, ``inventory``, ``facing``; DESIGN.md "Fair perception").
+  materials to stand near, the cell to face) along the rules' chain of steps toward it
+  (``CrafterRules.prerequisites``: wood, then a table, then...) and read only from what the
+  player perceives (``local_view``, ``inventory``, ``facing``; DESIGN.md "Fair perception").
 
 A reward function is an object with ``reset(info)`` (called at the start of each subgoal
 episode) and ``__call__(before, after) -> float`` over two consecutive info dicts.
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from envs._crafter_rules import CrafterRules, Requirement
+    from envs._crafter_rules import Requirement
 
 __all__ = [
     "KINDS",
@@ -148,37 +148,54 @@ class _Targets:
     """One achievement's requirement as semantic ids and item counts, ready for ``Phi``."""
 
     items: dict[str, int]
-    sources: dict[str, tuple[np.ndarray, dict[str, int]]]
-    """For a required item collected from a cell (wood from a tree): that cell's ids and the
-    tools its collection needs (``rules.producer``, one step back along the tech tree)."""
     nearby: tuple[np.ndarray, ...]
     face: np.ndarray
 
     @staticmethod
-    def of(req: Requirement, rules: CrafterRules) -> _Targets:
-        from skills.rl._obs import _NAME_TO_ID  # names -> the local view's semantic ids
-
-        def ids(names: list[str]) -> np.ndarray:
-            return np.array([_NAME_TO_ID[n] for n in names if n in _NAME_TO_ID], np.int64)
-
+    def of(req: Requirement) -> _Targets:
         items = dict(req.tools)
         for item, n in req.consumes.items():
             items[item] = items.get(item, 0) + n
-        sources: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
-        for item in items:
-            producer = rules.producer(item)
-            if producer is not None and producer.startswith("collect_"):
-                source = rules.requirement(producer)
-                sources[item] = (ids(source.face), dict(source.tools))
-        return _Targets(items, sources, tuple(ids([m]) for m in req.nearby), ids(req.face))
+        return _Targets(items, tuple(_ids([m]) for m in req.nearby), _ids(req.face))
+
+
+def _ids(names: list[str]) -> np.ndarray:
+    from skills.rl._obs import _NAME_TO_ID  # names -> the local view's semantic ids
+
+    return np.array([_NAME_TO_ID[n] for n in names if n in _NAME_TO_ID], np.int64)
 
 
 @functools.cache
-def _targets(subgoal: str) -> _Targets:
+def _targets(achievement: str) -> _Targets:
     from envs._crafter_rules import load_rules
 
-    rules = load_rules()
-    return _Targets.of(rules.requirement(subgoal), rules)
+    return _Targets.of(load_rules().requirement(achievement))
+
+
+@functools.cache
+def _stations() -> tuple[tuple[str, np.ndarray], ...]:
+    """The materials some recipe must stand near (table, furnace), with their ids."""
+    from envs._crafter_rules import load_rules
+
+    names = dict.fromkeys(m for info in load_rules().make.values() for m in info["nearby"])
+    return tuple((name, _ids([name])) for name in names)
+
+
+_VITALS = frozenset({"health", "food", "drink", "energy"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _chain(subgoal: str, items: tuple[tuple[str, int], ...], near: frozenset[str]) -> tuple:
+    """The rules' chain of steps still to take (``CrafterRules.prerequisites``)."""
+    from envs._crafter_rules import load_rules
+
+    return tuple(load_rules().prerequisites(subgoal, dict(items), near))
+
+
+@functools.cache
+def _chain_length(subgoal: str) -> int:
+    """Steps from nothing: an empty inventory, no station in view."""
+    return len(_chain(subgoal, (), frozenset()))
 
 
 def _approach(view: np.ndarray, ids: np.ndarray, facing: Any, facing_bonus: float) -> float:
@@ -192,54 +209,66 @@ def _approach(view: np.ndarray, ids: np.ndarray, facing: Any, facing_bonus: floa
 
 
 _NEXT_UNIT = 0.5
-"""How much of one required item walking up to its source and facing it is worth."""
+"""How much of one item to collect walking up to its source and facing it is worth."""
+
+
+def _step_progress(
+    name: str,
+    need: Mapping[str, int],
+    inv: Mapping[str, Any],
+    view: np.ndarray,
+    facing: Any,
+    facing_bonus: float,
+) -> float:
+    """In ``[0, 1]``: how far one step of the chain is. A collect step with an amount to reach
+    (``need``): the fraction held, plus up to half an item for approaching and facing the
+    source. Any other step: a weighted mean of the fraction of its items held (weight 1), the
+    closeness to each station to stand near (1 each; 1 inside crafter's 3x3 ``nearby`` area)
+    and the approach to the cell to act on (``1 + facing_bonus``)."""
+    t = _targets(name)
+    if need:
+        ((item, n),) = need.items()
+        held = min(int(inv.get(item, 0)), n)
+        source = _approach(view, t.face, facing, facing_bonus) if t.face.size else 0.0
+        return min(1.0, (held + _NEXT_UNIT * source) / n)
+    weights: list[float] = []
+    values: list[float] = []
+    if t.items:
+        held = sum(min(int(inv.get(k, 0)), n) for k, n in t.items.items())
+        weights.append(1.0)
+        values.append(held / sum(t.items.values()))
+    for ids in t.nearby:
+        weights.append(1.0)
+        values.append(_closeness(view, ids, _CHEBYSHEV, 1))
+    if t.face.size:
+        weights.append(1.0 + facing_bonus)
+        values.append(_approach(view, t.face, facing, facing_bonus))
+    total = sum(weights)
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / total if total else 0.0
 
 
 def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -> float:
     """``Phi`` in ``[0, 1]``: how far the perceived state is toward unlocking ``subgoal``.
 
-    Read from the rules data, in the order the subgoal needs things: first the required items
-    (tools and consumed items): the fraction held, plus, for a missing item that is collected
-    from a cell whose tools are held (wood from a tree), up to half an item for approaching
-    and facing the nearest such cell. Then, once every item is held, where to act: for each
-    station to stand near (``make.nearby``), closeness to the nearest one in view (1 inside
-    crafter's 3x3 ``nearby`` area), and closeness to the nearest cell to act on (``face``: the
-    collect source, a place's ``where``, the creature), with weight ``facing_bonus`` for
-    facing it. A weighted mean over the parts the achievement has (items weight 1, each
-    station 1, acting ``1 + facing_bonus``); 0 when the rules ask for none (``wake_up``).
-    Reads only ``local_view``, ``inventory`` and ``facing``.
+    The rules' own chain of steps (``CrafterRules.prerequisites``: collect so much wood,
+    place a table, make a pickaxe...) from the inventory and the stations in view, against
+    the chain from nothing: ``(steps done + progress of the next step) / steps from
+    nothing``, the next step's progress by :func:`_step_progress`. One step when the
+    subgoal needs nothing first (collect wood: the approach to a tree); 0 when the rules
+    ask for nothing that can be seen (``wake_up``). Reads only ``local_view``,
+    ``inventory`` and ``facing``.
     """
     from skills.rl._obs import local_view_of
 
-    t = _targets(subgoal)
-    weights: list[float] = []
-    values: list[float] = []
-    view = local_view_of(info) if (t.nearby or t.face.size or t.sources) else None
-    facing = info.get("facing", (0, 1))
-    ready = True  # every required item held
-    if t.items:
-        inv = info.get("inventory", {})
-        held = sum(min(int(inv.get(k, 0)), n) for k, n in t.items.items())
-        partial = 0.0
-        for item, n in t.items.items():
-            source = t.sources.get(item)
-            if int(inv.get(item, 0)) >= n or source is None:
-                continue
-            ids, tools = source
-            if all(int(inv.get(k, 0)) >= v for k, v in tools.items()):
-                partial = max(partial, _approach(view, ids, facing, facing_bonus))
-        total = sum(t.items.values())
-        ready = held >= total
-        weights.append(1.0)
-        values.append((held + _NEXT_UNIT * partial) / total)
-    for ids in t.nearby:
-        weights.append(1.0)
-        values.append(_closeness(view, ids, _CHEBYSHEV, 1) if ready else 0.0)
-    if t.face.size:
-        weights.append(1.0 + facing_bonus)
-        values.append(_approach(view, t.face, facing, facing_bonus) if ready else 0.0)
-    total_w = sum(weights)
-    return sum(w * v for w, v in zip(weights, values, strict=True)) / total_w if total_w else 0.0
+    inv = info.get("inventory", {})
+    view = local_view_of(info)
+    near = frozenset(name for name, ids in _stations() if np.isin(view, ids).any())
+    items = tuple(sorted((k, int(v)) for k, v in inv.items() if k not in _VITALS and v))
+    chain = _chain(subgoal, items, near)
+    total = _chain_length(subgoal)
+    name, need = chain[0]
+    step = _step_progress(name, need, inv, view, info.get("facing", (0, 1)), facing_bonus)
+    return min(1.0, max(0.0, (total - len(chain) + step) / total))
 
 
 class _Shaped:
