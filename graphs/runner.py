@@ -4,6 +4,7 @@ and resume a run that was killed, from its last checkpoint.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -42,8 +43,9 @@ class RunSummary:
     achievements: dict[str, int]
 
 
+@functools.cache
 def mendako_version() -> str:
-    """The installed mendako version."""
+    """The installed mendako version (looked up once per process: it reads package metadata)."""
     try:
         return version("mendako")
     except PackageNotFoundError:

@@ -112,8 +112,11 @@ class Run:
             return {}
 
     def write_meta(self, **fields: Any) -> None:
-        """Update meta.json atomically."""
-        write_json_atomic(self.meta_path, self.meta() | fields)
+        """Update meta.json atomically.
+
+        Not synced to disk: like the run's checkpoints (SQLite WAL, `synchronous=NORMAL`),
+        the run folder survives the process being killed, not a power cut."""
+        write_json_atomic(self.meta_path, self.meta() | fields, durable=False)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """The events of trace.jsonl, in order; a torn last line (crash) is skipped."""
@@ -133,12 +136,14 @@ class Run:
         from graphs._saver import RunSaver
 
         conn = sqlite3.connect(self.db_path, check_same_thread=False)
-        # WAL without an fsync per commit: a checkpoint survives the process being killed
-        # (what `--resume` is for), not a power cut; commits cost microseconds, not ms.
-        conn.execute("PRAGMA journal_mode=WAL")
+        # WAL (set by the saver's setup) without an fsync per commit: a checkpoint survives
+        # the process being killed (what `--resume` is for), not a power cut; commits cost
+        # microseconds, not ms.
         conn.execute("PRAGMA synchronous=NORMAL")
         serde = JsonPlusSerializer(allowed_msgpack_modules=_state_types())
-        return RunSaver(conn, serde=serde)
+        saver = RunSaver(conn, serde=serde)
+        saver.setup()  # now, not inside the run's first graph step
+        return saver
 
     def checkpoints(self) -> list[StateSnapshot]:
         """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`)."""
