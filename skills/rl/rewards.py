@@ -181,7 +181,12 @@ def _stations() -> tuple[tuple[str, np.ndarray], ...]:
     return tuple((name, _ids([name])) for name in names)
 
 
-_VITALS = frozenset({"health", "food", "drink", "energy"})
+@functools.cache
+def _vitals() -> frozenset[str]:
+    """The stats a player starts with (health, food, drink, energy): no recipe uses them."""
+    from envs._crafter_rules import load_rules
+
+    return frozenset(k for k, v in load_rules().items.items() if v.get("initial", 0) > 0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -263,7 +268,7 @@ def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -
     inv = info.get("inventory", {})
     view = local_view_of(info)
     near = frozenset(name for name, ids in _stations() if np.isin(view, ids).any())
-    items = tuple(sorted((k, int(v)) for k, v in inv.items() if k not in _VITALS and v))
+    items = tuple(sorted((k, int(v)) for k, v in inv.items() if k not in _vitals() and v))
     chain = _chain(subgoal, items, near)
     total = _chain_length(subgoal)
     name, need = chain[0]
