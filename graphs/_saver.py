@@ -56,12 +56,17 @@ class RunSaver(SqliteSaver):
         if self.is_setup:
             return
         super().setup()
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS blobs (thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT"
-            " NULL DEFAULT '', channel TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL,"
-            " blob BLOB, PRIMARY KEY (thread_id, checkpoint_ns, channel, version))"
-        )
-        self.conn.commit()
+        try:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS blobs (thread_id TEXT NOT NULL, checkpoint_ns TEXT"
+                " NOT NULL DEFAULT '', channel TEXT NOT NULL, version TEXT NOT NULL, type TEXT"
+                " NOT NULL, blob BLOB, PRIMARY KEY (thread_id, checkpoint_ns, channel, version))"
+            )
+            self.conn.commit()
+        except sqlite3.OperationalError as e:
+            # A read-only database from before the blobs table holds whole checkpoints only.
+            if "readonly" not in str(e):
+                raise
 
     def put(
         self,

@@ -127,3 +127,13 @@ def test_checkpoints_saved_whole_are_still_read(tmp_path: Path) -> None:
     plain.conn.close()
     reread = _wide_graph(_saver(path)).get_state(config).values
     assert reread == expected and reread["n"] == 5
+
+
+def test_a_read_only_database_of_whole_checkpoints_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    plain = SqliteSaver(sqlite3.connect(path, check_same_thread=False))
+    config = {"configurable": {"thread_id": "t"}}
+    list(_wide_graph(plain).stream({"n": 2}, config))
+    plain.conn.close()
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    assert _wide_graph(RunSaver(conn)).get_state(config).values["n"] == 3
