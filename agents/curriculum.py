@@ -9,6 +9,7 @@ its names), which with the 135M embedded model mostly means the first, easiest o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -64,18 +65,35 @@ def frontier(
     known: set[str],
     tried: dict[str, int],
     max_tries: int = 2,
+    age: Callable[[str], int | None] = lambda kind: None,
 ) -> list[str]:
     """Achievements not yet unlocked, reachable by the rules, easiest (shortest chain) first.
 
     `tried` counts failed attempts per achievement; one failed `max_tries` times is left out.
+    One whose object must first stand a while (`Requirement.wait`: a plant ripens) is left
+    out while the oldest one remembered (`age`: steps it has been seen where it stands) is
+    younger than that; with none remembered, its chain places one.
     """
     options = []
     for name in rules.achievements:
         if achievements.get(name, 0) > 0 or tried.get(name, 0) >= max_tries:
             continue
+        if _too_young(rules, name, age):
+            continue
         chain = rules.prerequisites(name, inventory, known)
         options.append((RISK.get(name, 0), len(chain), rules.achievements.index(name), name))
     return [option[-1] for option in sorted(options)]
+
+
+def _too_young(rules: Any, name: str, age: Callable[[str], int | None]) -> bool:
+    """Whether `name`'s object must stand a while first and the oldest one remembered has not
+    stood long enough (False when none is remembered)."""
+    requirement = getattr(rules, "requirement", None)  # BabyAI's rules have no such waits
+    if requirement is None:
+        return False
+    req = requirement(name)
+    ages = [a for a in map(age, req.face) if a is not None]
+    return bool(req.wait and ages and max(ages) < req.wait)
 
 
 def survival_need(
@@ -134,7 +152,11 @@ def propose(
     """
     inventory = session.inventory
     achievements = session.achievements
-    options = frontier(session.rules, achievements, inventory, session.known_kinds(), tried)
+    memory = getattr(session.env, "memory", None)
+    age = getattr(memory, "age", lambda kind: None)
+    options = frontier(
+        session.rules, achievements, inventory, session.known_kinds(), tried, age=age
+    )
     if not options:
         return Proposal(goal="", reason="none")
     options = options[:top]

@@ -52,6 +52,9 @@ class SeenMap:
         self.materials = np.full(self.area, -1, np.int8)
         self.last_seen = np.full(self.area, -1, np.int32)
         self.objects: dict[tuple[int, int], tuple[str, int]] = {}
+        self.since: dict[tuple[int, int], int] = {}
+        """For each remembered object's cell, the step since which it has been seen there
+        (a placed plant's age, as far as the agent knows)."""
         self.visible_objects: dict[tuple[int, int], str] = {}
         self.step = 0
 
@@ -70,8 +73,9 @@ class SeenMap:
         ids = ids.reshape(sub.shape)
         self.materials[x0:x1, y0:y1] = ids
         self.last_seen[x0:x1, y0:y1] = step
+        before = {}
         for p in [p for p in self.objects if x0 <= p[0] < x1 and y0 <= p[1] < y1]:
-            del self.objects[p]
+            before[p] = (self.objects.pop(p)[0], self.since.pop(p))
         self.visible_objects = {}
         for i, j in zip(*np.nonzero(objects != ""), strict=True):
             name = str(objects[i, j])
@@ -79,6 +83,8 @@ class SeenMap:
                 continue
             p = (int(ox + i), int(oy + j))
             self.objects[p] = (name, step)
+            was, since = before.get(p, ("", step))
+            self.since[p] = since if was == name else step
             self.visible_objects[p] = name
 
     # ------------------------------------------------------------------ queries
@@ -110,6 +116,12 @@ class SeenMap:
         if kind in self._ids:
             return bool((self.materials == self._ids[kind]).any())
         return any(name == kind for name, _ in self.objects.values())
+
+    def age(self, kind: str) -> int | None:
+        """Steps the longest-seen remembered ``kind`` object has stood where it is (None if
+        none is remembered): a lower bound of a plant's age."""
+        ages = [self.step - self.since[p] for p, (name, _) in self.objects.items() if name == kind]
+        return max(ages) if ages else None
 
     def nearest(self, kind: str, pos: tuple[int, int]) -> tuple[int, int] | None:
         """The remembered cell of ``kind`` closest to ``pos`` (Manhattan), or None."""

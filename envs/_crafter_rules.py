@@ -44,15 +44,20 @@ class Requirement:
     after: list[str] = field(default_factory=list)
     """Achievements that must have happened first and leave no inventory trace (only
     ``eat_plant`` -> ``place_plant``: crafter's world generator places no plants)."""
+    wait: int = 0
+    """Steps the faced object must have stood first: a plant is ripe, and can be eaten,
+    once it has grown for more than 300 steps (``Plant.ripe``); before, hitting it does
+    nothing."""
 
 
 # data.yaml has no entry for these: they are coded in crafter/objects.py (Player.update,
 # Player._do_object). Cow health 3, zombie 5, skeleton 3; damage 1 without a sword, so
 # several hits are needed. wake_up happens when energy reaches its max while asleep, and
-# sleep only starts when energy is below max.
+# sleep only starts when energy is below max. A plant ripens once it has grown for more
+# than 300 steps (Plant.ripe).
 _NOT_IN_DATA: dict[str, dict[str, Any]] = {
     "eat_cow": {"face": ["cow"], "gives": {"food": 6}},
-    "eat_plant": {"face": ["plant"], "gives": {"food": 4}, "after": ["place_plant"]},
+    "eat_plant": {"face": ["plant"], "gives": {"food": 4}, "after": ["place_plant"], "wait": 300},
     "defeat_zombie": {"face": ["zombie"]},
     "defeat_skeleton": {"face": ["skeleton"]},
     "wake_up": {"action": "sleep", "gives": {"energy": 1}},
@@ -169,8 +174,9 @@ class CrafterRules:
         Each entry is ``(achievement, need)``; for ``collect_*`` entries ``need`` is the
         inventory count to reach (all collection of one item is merged into its first
         entry, the cumulative amount). Tools already held are skipped; ``nearby`` lists
-        materials assumed reachable already (e.g. a remembered ``table``), whose ``place_*``
-        step is then skipped. The last entry is ``target`` itself.
+        materials or objects assumed reachable already (e.g. a remembered ``table`` or
+        ``plant``), whose ``place_*`` step is then skipped. The last entry is ``target``
+        itself.
         """
         inv: dict[str, int] = {k: int(v) for k, v in inventory.items()}
         have_near = set(nearby)
@@ -193,6 +199,10 @@ class CrafterRules:
                 raise RecursionError(f"rule cycle while planning {target!r}")
             req = self.requirement(name)
             for before in req.after:
+                # What a `place_*` leaves behind counts once seen, as a remembered table does:
+                # a plant placed earlier (and still there) need not be placed again.
+                if before.startswith("place_") and before.removeprefix("place_") in have_near:
+                    continue
                 achieve(before, depth + 1)
             for thing in req.nearby:
                 if thing not in have_near:

@@ -64,6 +64,19 @@ def test_frontier_arms_first_leaves_risk_last_and_skips_done_or_failed() -> None
     assert "collect_wood" not in front and "eat_cow" not in front
 
 
+def test_a_plant_is_not_proposed_for_eating_before_it_can_be_ripe() -> None:
+    rules = load_rules()
+    done = {"place_plant": 1}
+
+    def front(plant_age: int | None) -> list[str]:
+        ages = {"plant": plant_age}
+        return curriculum.frontier(rules, done, {}, {"plant"}, {}, age=ages.get)
+
+    assert "eat_plant" not in front(120)  # the only plant seen is too young to eat
+    assert "eat_plant" in front(rules.requirement("eat_plant").wait)
+    assert "eat_plant" in front(None)  # none remembered: its chain places one
+
+
 def test_survival_needs() -> None:
     assert curriculum.survival_need({"drink": 2}) == "collect_drink"
     assert curriculum.survival_need({"health": 3}, {"zombie"}) is None  # no pickaxe to dig in

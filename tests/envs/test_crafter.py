@@ -192,3 +192,17 @@ def test_drawing_frames_never_changes_the_episode() -> None:
         if step == 100:  # by day no noise is drawn: the same frame, drawn on request
             assert np.array_equal(blank.render(), obs)
     assert step > 150, "the night was not reached"
+
+
+def test_memory_knows_how_long_a_placed_plant_has_stood(env: CrafterEnv) -> None:
+    env.reset(seed=0)
+    api = CrafterAPI(env, budget=400)
+    assert env.memory.age("plant") is None
+    assert api.collect("sapling") and api.place("plant")
+    placed = env.memory.step
+    for _ in range(20):
+        api.noop()
+    assert env.memory.age("plant") == env.memory.step - placed == 20
+    api.explore(40)  # out of view: the remembered plant's age still counts from the placing
+    assert not api.see("plant")
+    assert env.memory.age("plant") == env.memory.step - placed == 60

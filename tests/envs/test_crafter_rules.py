@@ -77,6 +77,12 @@ def test_prerequisites_skip_what_is_held() -> None:
     assert dict(chain)["collect_wood"] == {"wood": 3}
     near = rules.prerequisites("make_wood_pickaxe", {"wood": 1}, nearby={"table"})
     assert near == [("make_wood_pickaxe", {})]
+    # eat_plant comes after place_plant, unless a plant placed earlier is remembered.
+    assert [n for n, _ in rules.prerequisites("eat_plant", {"sapling": 1})] == [
+        "place_plant",
+        "eat_plant",
+    ]
+    assert rules.prerequisites("eat_plant", {}, nearby={"plant"}) == [("eat_plant", {})]
     # A collect goal is its unlock (the counter rising), never a stock level above the max.
     assert rules.prerequisites("collect_wood", {}) == [("collect_wood", {})]
     assert rules.prerequisites("collect_drink", {"drink": 9}) == [("collect_drink", {})]
