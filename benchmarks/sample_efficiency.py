@@ -145,16 +145,17 @@ def summarise(
     results: list[Result], budget: int, target: float, measure: str = "eval_success"
 ) -> str:
     """The table of runs and, per subgoal, each kind's median steps and sparse/kind ratios."""
+    width = max([len("achievement"), *(len(r.achievement) for r in results)]) + 2
     lines = [
         f"target: {measure} >= {target:.2f}; budget {budget} env steps per run",
         "",
-        f"{'achievement':<16}{'reward':<10}{'seed':>5}{'steps to target':>18}"
+        f"{'achievement':<{width}}{'reward':<10}{'seed':>5}{'steps to target':>18}"
         f"{'last success':>14}{'steps run':>11}{'wall s':>8}{'eval s':>8}",
     ]
     for r in results:
         reached = _fmt(r.steps_to_target, r.steps_run)
         lines.append(
-            f"{r.achievement:<16}{r.reward:<10}{r.seed:>5}{reached:>18}"
+            f"{r.achievement:<{width}}{r.reward:<10}{r.seed:>5}{reached:>18}"
             f"{r.final_success:>14.2f}{r.steps_run:>11}{r.wall_s:>8.0f}{r.eval_s:>8.0f}"
         )
     lines.append("")
