@@ -78,10 +78,12 @@ def vocab_for(env_id: str) -> Vocab:
     from envs.crafter import KINDS, load_rules
 
     rules = load_rules()
-    vitals = tuple(k for k, v in rules.items.items() if v.get("initial", 0) > 0)
     kinds = tuple(k for k in KINDS if k not in ("player", "arrow", "unknown"))
     return Vocab(
-        items=tuple(rules.items), vitals=vitals, kinds=kinds, achievements=tuple(rules.achievements)
+        items=tuple(rules.items),
+        vitals=rules.vitals,
+        kinds=kinds,
+        achievements=tuple(rules.achievements),
     )
 
 

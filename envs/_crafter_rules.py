@@ -77,6 +77,10 @@ class CrafterRules:
         self.collect: dict[str, dict[str, Any]] = dict(data["collect"])
         self.place: dict[str, dict[str, Any]] = dict(data["place"])
         self.make: dict[str, dict[str, Any]] = dict(data["make"])
+        self.vitals: tuple[str, ...] = tuple(
+            k for k, v in self.items.items() if v.get("initial", 0) > 0
+        )
+        """The stats a player starts with (health, food, drink, energy); no recipe uses them."""
         self._reqs = {name: self._derive(name) for name in self.achievements}
         # item -> achievement that produces it (collect_* or make_*), for backward chaining.
         self._producer: dict[str, str] = {}

@@ -181,14 +181,6 @@ def _stations() -> tuple[tuple[str, np.ndarray], ...]:
     return tuple((name, _ids([name])) for name in names)
 
 
-@functools.cache
-def _vitals() -> frozenset[str]:
-    """The stats a player starts with (health, food, drink, energy): no recipe uses them."""
-    from envs._crafter_rules import load_rules
-
-    return frozenset(k for k, v in load_rules().items.items() if v.get("initial", 0) > 0)
-
-
 @functools.lru_cache(maxsize=4096)
 def _chain(subgoal: str, items: tuple[tuple[str, int], ...], near: frozenset[str]) -> tuple:
     """The rules' chain of steps still to take (``CrafterRules.prerequisites``)."""
@@ -263,12 +255,14 @@ def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -
     ask for nothing that can be seen (``wake_up``). Reads only ``local_view``,
     ``inventory`` and ``facing``.
     """
+    from envs._crafter_rules import load_rules
     from skills.rl._obs import local_view_of
 
     inv = info.get("inventory", {})
     view = local_view_of(info)
     near = frozenset(name for name, ids in _stations() if np.isin(view, ids).any())
-    items = tuple(sorted((k, int(v)) for k, v in inv.items() if k not in _vitals() and v))
+    vitals = load_rules().vitals
+    items = tuple(sorted((k, int(v)) for k, v in inv.items() if k not in vitals and v))
     chain = _chain(subgoal, items, near)
     total = _chain_length(subgoal)
     name, need = chain[0]

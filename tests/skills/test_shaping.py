@@ -67,7 +67,7 @@ def test_progress_follows_the_rules_data() -> None:
     assert progress("place_table", one_wood) < progress(
         "place_table", _info({}, inventory={"wood": 2})
     )
-    # One step back along the tech tree: with no wood, walking up to a tree and facing it is
+    # Along the tech tree: with no wood, walking up to a tree and facing it is
     # progress toward the table (wood comes from trees), worth less than holding the wood.
     no_tree, tree_seen = _info({}), _info({(8, 3): "tree"})
     tree_faced = _info({(5, 3): "tree"}, facing=(1, 0))
