@@ -23,6 +23,10 @@ class SkillMeta(BaseModel):
     """The skill gathers its own prerequisites (e.g. a composition written by the coder that
     collects wood, places a table, then makes the sword), so the rules' preconditions of
     `achievement` do not gate it: it is feasible from any state."""
+    verified: bool = True
+    """The skill was seen to do what it claims (its achievement unlocked in a test run). A
+    code skill added whose dry run did not unlock its declared achievement is stored with
+    `verified: false`; the SayCan affordance ranks such skills below verified ones."""
     successes: int = 0
     attempts: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)

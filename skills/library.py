@@ -3,21 +3,29 @@
 Skills come from two places: the ones mendako ships (`skills/builtin/<env>/`) and the user's
 (`$MENDAKO_HOME/skills/<name>/`); a user skill of the same name overrides a shipped one. The
 index is rebuilt from the folders every time the library is opened. A folder that does not
-load (bad JSON, missing file, wrong fields, user code that fails the sandbox's static check)
-is reported in `problems` and skipped; it never stops a run.
+load (bad JSON, missing file, wrong fields, user code that fails the sandbox's static check,
+a symbolic link anywhere in it) is reported in `problems` and skipped; it never stops a run.
 
-Writes are atomic per skill folder. `add` builds the complete new folder next to the library
-(`.tmp-<name>-*`), then swaps it in with two renames (`<name>` -> `.old-<name>-*`, temp ->
-`<name>`); folders whose names start with `.` are never loaded, so a crash at any point
-leaves the old skill or the new one. If a crash falls between the two renames, the next
-`reload` moves the `.old-` folder back.
+**Writes are serialised and atomic.** Every change to the user's folders takes the library's
+lock (`skills/.lock`, an flock: processes sharing one home queue, and a killed process
+releases it), computes the next version number under it, builds the complete new folder next
+to the library (`.tmp-<name>-*`), then swaps it in with two renames (`<name>` ->
+`.old-<name>-*`, temp -> `<name>`); folders whose names start with `.` are never loaded, so a
+crash at any point leaves the old skill or the new one. If a crash falls between the two
+renames, the next `reload` moves the `.old-` folder back.
 
-Versions: a rewrite is a new version and the old one stays. The current version sits at the
-top of the folder (`<name>/skill.py`, `<name>/meta.json`); every earlier one is kept whole in
-`<name>/versions/v<N>/` (its own `skill.py` and `meta.json`).
+**Versions.** A rewrite is a new version and the old one stays. The *active* version sits at
+the top of the folder (`<name>/skill.py` or `policy.pt`, `<name>/meta.json`); every other
+one is kept whole in `<name>/versions/v<N>/`. A version that did not earn its place (an RL
+policy that evaluated worse than the active one, see `skills.rl.gate`) is stored under
+`versions/` without becoming active; when the active one is shipped with mendako, the user's
+folder then holds only `versions/`. Version numbers go on from the shipped version's, so a
+user version never shares a number (or statistics) with the shipped one.
 
-Success history is kept apart from the skills, in `$MENDAKO_HOME/skills/stats.json`, so that
-shipped skills (read-only package data) learn from use like the user's own.
+**Statistics** are kept per skill version apart from the skills (`skills._stats`), so that
+shipped skills (read-only package data) learn from use like the user's own. With
+`stats="frozen"` (or `MENDAKO_SKILL_STATS=frozen`, or a snapshot dict) they are read once
+and never written: what one bench episode does cannot change what the next one reads.
 """
 
 from __future__ import annotations
@@ -27,19 +35,26 @@ import logging
 import os
 import shutil
 import tempfile
-import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from skills._home import mendako_home, write_json_atomic
+from skills._home import file_lock, mendako_home, write_json_atomic
+from skills._stats import Snapshot, StatsStore
+from skills._stats import key as stats_key
 from skills.base import Skill, SkillMeta
 
 log = logging.getLogger(__name__)
 
 VERSIONS_DIR = "versions"
+STATS_ENV = "MENDAKO_SKILL_STATS"
+"""Environment variable: `frozen` makes every library read statistics once, never write."""
+
+StatsMode = Literal["live", "frozen"]
 
 
 class SkillNotFound(KeyError):
@@ -60,7 +75,13 @@ def builtin_root() -> Path:
 
 def valid_name(name: str) -> str:
     """`name` if it can be a skill folder name (lower-case letters, digits, `_`), else raise."""
-    ok = name and name[0].isalpha() and all(c.isalnum() or c == "_" for c in name)
+    ok = (
+        isinstance(name, str)
+        and name
+        and name.isascii()
+        and name[0].isalpha()
+        and all(c.isalnum() or c == "_" for c in name)
+    )
     if not ok or name != name.lower() or len(name) > 64:
         raise SkillRefused(
             f"bad skill name {name!r}: use lower-case letters, digits and '_' (e.g. place_furnace)"
@@ -68,8 +89,29 @@ def valid_name(name: str) -> str:
     return name
 
 
+def symlinks_in(folder: Path) -> list[str]:
+    """Paths (relative to `folder`) of the symbolic links in it, `.` for `folder` itself;
+    never follows a link."""
+    if folder.is_symlink():
+        return ["."]
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for n in (*dirs, *files):
+            p = Path(top) / n
+            if p.is_symlink():
+                found.append(str(p.relative_to(folder)))
+    return sorted(found)
+
+
 def load_skill(folder: Path, *, trusted: bool) -> Skill:
     """Load one skill folder; raises ValueError with a one-line reason when it is broken."""
+    if not trusted:
+        links = symlinks_in(folder)
+        if links:
+            raise ValueError(
+                f"{folder}: holds symbolic links ({', '.join(links[:3])}); skill folders are "
+                "read without following links: remove them"
+            )
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
         raise ValueError(f"{folder}: no meta.json")
@@ -104,6 +146,18 @@ def load_skill(folder: Path, *, trusted: bool) -> Skill:
 
 
 @dataclass(frozen=True)
+class VersionInfo:
+    """One version of a skill, with its own figures."""
+
+    version: int
+    meta: SkillMeta
+    """Its meta.json, with `successes`/`attempts` = its own record plus what use added."""
+    folder: Path
+    active: bool
+    shipped: bool
+
+
+@dataclass(frozen=True)
 class SkillInfo:
     """Everything `skills show` prints about one skill."""
 
@@ -114,7 +168,9 @@ class SkillInfo:
     source: str | None
     """The code of a code skill (None for an RL policy)."""
     versions: list[int] = field(default_factory=list)
-    """All versions on disk, oldest first; the last is the current one."""
+    """All versions on disk, oldest first."""
+    history: list[VersionInfo] = field(default_factory=list)
+    """Every version (shipped and the user's) with its own figures, oldest first."""
 
 
 class SkillLibrary:
@@ -126,7 +182,11 @@ class SkillLibrary:
         *,
         home: Path | None = None,
         kinds: tuple[str, ...] | None = None,
+        stats: StatsMode | Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
+        """`stats`: "live" (read and write the shared statistics), "frozen" (read them once,
+        now, and never write: `record` changes nothing), or a snapshot from `stats_snapshot()`
+        (read from it, never write). Default: $MENDAKO_SKILL_STATS, else "live"."""
         self.env = env
         self.kinds = kinds
         """Load only skills of these kinds (e.g. `("code",)`); None loads every kind."""
@@ -135,22 +195,54 @@ class SkillLibrary:
         self.problems: list[str] = []
         self._skills: dict[str, Skill] = {}
         self._shipped: set[str] = set()
+        self._own: dict[str, tuple[int, int]] = {}  # name -> meta.json's own (s, n)
+        self._store = StatsStore(self.user_root)
+        if stats is None:
+            stats = "frozen" if os.environ.get(STATS_ENV, "").lower() == "frozen" else "live"
+        self._snapshot: Snapshot | None = None
+        if isinstance(stats, Mapping):
+            self._snapshot = {k: dict(v) for k, v in stats.items()}
+        elif stats == "frozen":
+            self._snapshot = self._store.read()
+        elif stats != "live":
+            raise ValueError(f"stats must be 'live', 'frozen' or a snapshot, not {stats!r}")
+        self.unsaved: list[tuple[str, int, bool]] = []
+        """(skill, version, success) of the attempts `record` did not save (frozen stats)."""
         self.reload()
+
+    @property
+    def frozen(self) -> bool:
+        """Whether statistics are read from a fixed snapshot and never written."""
+        return self._snapshot is not None
+
+    def _lock(self) -> Any:
+        return file_lock(self.user_root / ".lock")
 
     # ------------------------------------------------------------------ index
     def reload(self) -> None:
         """Rebuild the index from the folders (shipped first, then the user's on top)."""
         self._skills.clear()
         self._shipped.clear()
+        self._own.clear()
         self.problems.clear()
-        self._recover_swaps()
+        if not self.frozen and self.user_root.is_dir():
+            with self._lock():
+                self._recover_swaps()
         roots = [(builtin_root() / self.env, True), (self.user_root, False)]
         for root, trusted in roots:
             if not root.is_dir():
                 continue
-            for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            for folder in sorted(root.iterdir()):
                 if folder.name.startswith((".", "_")):
                     continue
+                if not trusted and folder.is_symlink():
+                    self.problems.append(f"{folder}: is a symbolic link; skipped")
+                    continue
+                if not folder.is_dir():
+                    continue
+                if not trusted and not (folder / "meta.json").exists() and not symlinks_in(folder):
+                    if (folder / VERSIONS_DIR).is_dir():
+                        continue  # only versions that are not active (the shipped one is)
                 try:
                     skill = load_skill(folder, trusted=trusted)
                 except (ValueError, OSError) as e:
@@ -165,13 +257,22 @@ class SkillLibrary:
                         self._shipped.add(skill.meta.name)
                     else:
                         self._shipped.discard(skill.meta.name)
-        stats = self._read_stats()
         for name, skill in self._skills.items():
-            s = stats.get(f"{self.env}/{name}")
-            if s:
-                skill.meta.successes, skill.meta.attempts = s["successes"], s["attempts"]
+            self._own[name] = (skill.meta.successes, skill.meta.attempts)
+        if not self.frozen and (self.user_root / "stats.json").is_file():
+            with self._lock():
+                active = {n: (s.meta.version, *self._own[n]) for n, s in self._skills.items()}
+                self._store.import_legacy(self.env, active)
+        stats = self._snapshot if self._snapshot is not None else self._store.read()
+        for name, skill in self._skills.items():
+            self._apply(skill.meta, self._own[name], stats)
 
-    def __iter__(self):
+    def _apply(self, meta: SkillMeta, own: tuple[int, int], stats: Snapshot) -> None:
+        added = stats.get(stats_key(self.env, meta.name, meta.version), {})
+        meta.successes = own[0] + int(added.get("successes", 0))
+        meta.attempts = own[1] + int(added.get("attempts", 0))
+
+    def __iter__(self) -> Iterator[Skill]:
         return iter(self._skills.values())
 
     def __len__(self) -> int:
@@ -195,28 +296,58 @@ class SkillLibrary:
         """Whether `name` is a skill shipped with mendako (not overridden by a user skill)."""
         return name in self._shipped
 
-    # ------------------------------------------------------------------ show / add / remove
+    # ------------------------------------------------------------------ show
     def show(self, name: str) -> SkillInfo:
-        """Meta, code and versions of one skill; raises SkillNotFound."""
+        """Meta, code and every version (with its own figures) of one skill."""
         skill = self.get(name)
         folder = getattr(skill, "folder", None)
-        versions = [skill.meta.version]
-        if folder is not None and not self.is_shipped(name):
-            versions = sorted({*self._old_versions(Path(folder)), skill.meta.version})
+        history = self.versions(name)
         return SkillInfo(
             meta=skill.meta,
             folder=Path(folder) if folder is not None else None,
             shipped=self.is_shipped(name),
             source=getattr(skill, "source", None),
-            versions=versions,
+            versions=[v.version for v in history],
+            history=history,
         )
 
-    def add(self, source: str, meta: SkillMeta) -> SkillMeta:
-        """Write a code skill into the user's library (atomically) and return its stored meta.
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of `name` on disk (the shipped one, the user's active one, the
+        user's others), oldest first, each with its own figures."""
+        stats = self._snapshot if self._snapshot is not None else self._store.read()
+        active = self._skills.get(name)
+        active_v = active.meta.version if active is not None else None
+        out: dict[int, VersionInfo] = {}
+        shipped = builtin_root() / self.env / name
+        candidates: list[tuple[Path, bool]] = [(shipped, True)]
+        user = self.user_root / name
+        if user.is_dir() and not symlinks_in(user):
+            candidates.append((user, False))
+            vdir = user / VERSIONS_DIR
+            if vdir.is_dir():
+                candidates += [(vdir / f"v{v}", False) for v in self._old_versions(user)]
+        for folder, is_shipped in candidates:
+            meta = _read_meta(folder)
+            if meta is None or meta.env != self.env:
+                continue
+            own = (meta.successes, meta.attempts)
+            self._apply(meta, own, stats)
+            is_active = (
+                active is not None
+                and meta.version == active_v
+                and Path(getattr(active, "folder", "")) == folder
+            )
+            out[meta.version] = VersionInfo(meta.version, meta, folder, is_active, is_shipped)
+        return [out[v] for v in sorted(out)]
 
-        The source must pass the sandbox's static check and define `run(api)`. If a user skill
-        of that name exists, this is a rewrite: the new code becomes version N+1 and the old
-        version is kept under `versions/vN/`. Success history starts afresh for a new version.
+    # ------------------------------------------------------------------ add / remove
+    def add(self, source: str, meta: SkillMeta) -> SkillMeta:
+        """Write a code skill into the user's library as its new active version.
+
+        The source must pass the sandbox's static check and define `run(api)`. If the skill
+        exists (the user's or a shipped one), this is a rewrite: the new code becomes version
+        N+1 (N the highest version on disk) and the old version is kept under
+        `versions/vN/`. Success history starts afresh for a new version.
         """
         from skills.code.sandbox import SkillRejected, check_source
 
@@ -227,109 +358,204 @@ class SkillLibrary:
             check_source(source)
         except SkillRejected as e:
             raise SkillRefused(f"{name}: {e}") from None
-        self.user_root.mkdir(parents=True, exist_ok=True)
-        self._recover_swaps()
-        final = self.user_root / name
-        tmp = Path(tempfile.mkdtemp(dir=self.user_root, prefix=f".tmp-{name}-"))
-        try:
-            version = 1
-            if final.is_dir():
-                version = self._carry_versions(final, tmp) + 1
-            stored = meta.model_copy(
-                update={
-                    "name": name,
-                    "env": meta.env or self.env,
-                    "version": version,
-                    "successes": 0,
-                    "attempts": 0,
-                }
-            )
+
+        def write(tmp: Path) -> None:
             _write_text_synced(tmp / "skill.py", source)
-            write_json_atomic(tmp / "meta.json", stored.model_dump(mode="json"))
-            _fsync_dir(tmp)
-            self._swap_in(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        self._forget_stats(name)
+
+        return self._store_version(name, meta, write, activate=True)
+
+    def add_version(self, built: Path, *, activate: bool) -> SkillMeta:
+        """Store the skill built in folder `built` (its `meta.json` names it) as the next
+        version of its name; `activate` makes it the active version, else it is kept under
+        `versions/` and the active version stays. `built` is copied, never moved."""
+        meta = _read_meta(built)
+        if meta is None:
+            raise SkillRefused(f"{built}: no valid meta.json")
+        name = valid_name(meta.name)
+        links = symlinks_in(built)
+        if links:
+            raise SkillRefused(f"{built}: holds symbolic links ({', '.join(links[:3])})")
+
+        def write(tmp: Path) -> None:
+            for f in built.iterdir():
+                if f.is_file() and f.name != "meta.json":
+                    shutil.copy2(f, tmp / f.name)
+
+        return self._store_version(name, meta, write, activate=activate)
+
+    def _store_version(
+        self, name: str, meta: SkillMeta, write: Any, *, activate: bool
+    ) -> SkillMeta:
+        self.user_root.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            self._recover_swaps()
+            final = self.user_root / name
+            if final.is_symlink() or (final.exists() and symlinks_in(final)):
+                raise SkillRefused(
+                    f"{final}: holds symbolic links ({', '.join(symlinks_in(final)[:3])}); "
+                    "remove them before writing a new version"
+                )
+            version = self._highest_version(name) + 1
+            stored = meta.model_copy(
+                update={"name": name, "env": meta.env or self.env, "version": version}
+            )
+            if meta.kind == "code":
+                stored = stored.model_copy(update={"successes": 0, "attempts": 0})
+            tmp = Path(tempfile.mkdtemp(dir=self.user_root, prefix=f".tmp-{name}-"))
+            try:
+                if final.is_dir():
+                    self._carry_versions(final, tmp, keep_top=not activate)
+                target = tmp if activate else tmp / VERSIONS_DIR / f"v{version}"
+                target.mkdir(parents=True, exist_ok=True)
+                write(target)
+                write_json_atomic(target / "meta.json", stored.model_dump(mode="json"))
+                _fsync_dir(target)
+                _fsync_dir(tmp)
+                self._swap_in(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         self.reload()
         return stored
 
+    def activate(self, name: str, version: int) -> SkillMeta:
+        """Make version `version` of `name` the active one (the shipped version included)."""
+        name = valid_name(name)
+        with self._lock():
+            self._recover_swaps()
+            found = {v.version: v for v in self.versions(name)}
+            if version not in found:
+                have = ", ".join(f"v{v}" for v in sorted(found)) or "none"
+                raise SkillNotFound(f"{name} has no version v{version} (on disk: {have})")
+            chosen = found[version]
+            final = self.user_root / name
+            if chosen.active:
+                return chosen.meta
+            tmp = Path(tempfile.mkdtemp(dir=self.user_root, prefix=f".tmp-{name}-"))
+            try:
+                if final.is_dir():
+                    self._carry_versions(final, tmp, keep_top=False)
+                if not chosen.shipped:
+                    shutil.rmtree(tmp / VERSIONS_DIR / f"v{version}")
+                    for f in chosen.folder.iterdir():
+                        if f.is_file():
+                            shutil.copy2(f, tmp / f.name)
+                vdir = tmp / VERSIONS_DIR
+                if vdir.is_dir() and not any(vdir.iterdir()):
+                    vdir.rmdir()
+                _fsync_dir(tmp)
+                if any(tmp.iterdir()):
+                    self._swap_in(tmp, final)
+                else:  # back to the shipped version, nothing of the user's left
+                    shutil.rmtree(tmp)
+                    self._remove_folder(name)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        self.reload()
+        return chosen.meta
+
     def remove(self, name: str) -> None:
         """Delete a user skill folder (all its versions); shipped skills are refused."""
-        if not (self.user_root / name).is_dir():
-            if name in self._skills and self.is_shipped(name):
-                raise SkillRefused(
-                    f"{name!r} is shipped with mendako and cannot be removed; "
-                    "add a user skill of the same name to override it"
-                )
-            raise SkillNotFound(f"no user skill named {name!r} in {self.user_root}")
+        name = valid_name(name)
+        with self._lock():
+            folder = self.user_root / name
+            if folder.is_symlink() or not folder.is_dir():
+                if folder.is_symlink():
+                    folder.unlink()  # the link only, never what it points to
+                    self.reload()
+                    return
+                if name in self._skills and self.is_shipped(name):
+                    raise SkillRefused(
+                        f"{name!r} is shipped with mendako and cannot be removed; "
+                        "add a user skill of the same name to override it"
+                    )
+                raise SkillNotFound(f"no user skill named {name!r} in {self.user_root}")
+            gone = [v.version for v in self.versions(name) if not v.shipped]
+            self._remove_folder(name)
+            if not self.frozen:
+                self._store.forget(self.env, name, gone)
+        self.reload()
+
+    def _remove_folder(self, name: str) -> None:
         trash = self.user_root / f".old-{name}-removed"
         shutil.rmtree(trash, ignore_errors=True)
         os.rename(self.user_root / name, trash)  # atomic: the skill is gone in one step
         shutil.rmtree(trash, ignore_errors=True)
-        self._forget_stats(name)
-        self.reload()
 
     # ------------------------------------------------------------------ success history
     def record(self, name: str, success: bool) -> None:
-        """Add one attempt to a skill's success history (persisted, atomically)."""
+        """Add one attempt to the active version's success history (persisted atomically;
+        with frozen statistics only noted in `unsaved`)."""
         skill = self.get(name)
+        if self.frozen:
+            self.unsaved.append((name, skill.meta.version, bool(success)))
+            return
+        self._store.add(self.env, name, skill.meta.version, success)
         skill.meta.attempts += 1
         skill.meta.successes += int(success)
-        stats = self._read_stats()
-        stats[f"{self.env}/{name}"] = {
-            "successes": skill.meta.successes,
-            "attempts": skill.meta.attempts,
-        }
-        write_json_atomic(self.user_root / "stats.json", stats)
 
-    def _read_stats(self) -> dict[str, dict[str, int]]:
-        path = self.user_root / "stats.json"
-        if not path.is_file():
-            return {}
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self.problems.append(f"{path}: unreadable, success history starts afresh")
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _forget_stats(self, name: str) -> None:
-        stats = self._read_stats()
-        if stats.pop(f"{self.env}/{name}", None) is not None:
-            write_json_atomic(self.user_root / "stats.json", stats)
+    def stats_snapshot(self) -> Snapshot:
+        """The statistics this library reads (a JSON-able dict; pass it as `stats=` to open
+        libraries that all read the same figures and never write)."""
+        if self._snapshot is not None:
+            return {k: dict(v) for k, v in self._snapshot.items()}
+        return self._store.read()
 
     # ------------------------------------------------------------------ folder mechanics
+    def _highest_version(self, name: str) -> int:
+        """The highest version of `name` on disk, shipped or the user's (0 if none)."""
+        best = 0
+        shipped = _read_meta(builtin_root() / self.env / name)
+        if shipped is not None:
+            best = shipped.version
+        folder = self.user_root / name
+        if folder.is_dir():
+            best = max(best, *self._old_versions(folder), 0)
+            top = folder / "meta.json"
+            if top.is_file():
+                try:
+                    best = max(best, int(json.loads(top.read_text())["version"]))
+                except (OSError, ValueError, KeyError, TypeError):
+                    best += 1  # a broken current version still takes a number
+        return best
+
     @staticmethod
     def _old_versions(folder: Path) -> list[int]:
         out = []
         vdir = folder / VERSIONS_DIR
-        if vdir.is_dir():
+        if vdir.is_dir() and not vdir.is_symlink():
             for p in vdir.iterdir():
                 if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit():
                     out.append(int(p.name[1:]))
         return sorted(out)
 
-    def _carry_versions(self, old: Path, new: Path) -> int:
-        """Copy `old`'s history into `new` and archive `old`'s current files; return its version."""
-        version = max(self._old_versions(old), default=0)
-        try:
-            version = max(version, int(json.loads((old / "meta.json").read_text())["version"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            version += 1  # a broken current version is still archived, under the next number
+    def _carry_versions(self, old: Path, new: Path, *, keep_top: bool) -> None:
+        """Copy `old`'s history into `new`; its top (active) files stay at the top with
+        `keep_top`, else they are archived under `versions/v<their version>`."""
         if (old / VERSIONS_DIR).is_dir():
-            shutil.copytree(old / VERSIONS_DIR, new / VERSIONS_DIR)
+            shutil.copytree(old / VERSIONS_DIR, new / VERSIONS_DIR, symlinks=True)
+        top = [f for f in old.iterdir() if f.is_file() and not f.is_symlink()]
+        if not top:
+            return
+        if keep_top:
+            for f in top:
+                shutil.copy2(f, new / f.name, follow_symlinks=False)
+            return
+        version = max(self._old_versions(old), default=0) + 1
+        try:
+            version = int(json.loads((old / "meta.json").read_text())["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a broken current version is archived under the next free number
         archive = new / VERSIONS_DIR / f"v{version}"
         archive.mkdir(parents=True, exist_ok=True)
-        for f in old.iterdir():
-            if f.is_file():
-                shutil.copy2(f, archive / f.name)
-        return version
+        for f in top:
+            shutil.copy2(f, archive / f.name, follow_symlinks=False)
 
     def _swap_in(self, tmp: Path, final: Path) -> None:
         if not final.exists():
             os.rename(tmp, final)
+            _fsync_dir(self.user_root)
             return
         old = Path(tempfile.mkdtemp(dir=self.user_root, prefix=f".old-{final.name}-"))
         old.rmdir()
@@ -339,11 +565,12 @@ class SkillLibrary:
         shutil.rmtree(old, ignore_errors=True)
 
     def _recover_swaps(self) -> None:
-        """Undo a swap cut short between its two renames; drop leftover temp folders."""
+        """Undo a swap cut short between its two renames; drop leftover temp folders.
+        Called with the lock held, so no other process is between its renames now."""
         if not self.user_root.is_dir():
             return
         for p in self.user_root.iterdir():
-            if not p.is_dir():
+            if not p.is_dir() or p.is_symlink():
                 continue
             if p.name.startswith(".old-") and not p.name.endswith("-removed"):
                 name = p.name[len(".old-") :].rsplit("-", 1)[0]
@@ -352,11 +579,17 @@ class SkillLibrary:
                     log.warning("restored skill %s after an interrupted rewrite", name)
                 else:
                     shutil.rmtree(p, ignore_errors=True)
-            elif p.name.endswith("-removed") or (
-                # another process may be writing it right now: only old leftovers go
-                p.name.startswith(".tmp-") and time.time() - p.stat().st_mtime > 600
-            ):
+            elif p.name.endswith("-removed") or p.name.startswith(".tmp-"):
+                # every writer holds the lock while its temp folder exists: this one is dead
                 shutil.rmtree(p, ignore_errors=True)
+
+
+def _read_meta(folder: Path) -> SkillMeta | None:
+    """The meta.json of a version folder, or None if it has none (or a broken one)."""
+    try:
+        return SkillMeta.model_validate(json.loads((folder / "meta.json").read_text()))
+    except (OSError, ValueError, ValidationError):
+        return None
 
 
 def _write_text_synced(path: Path, text: str) -> None:

@@ -69,14 +69,13 @@ def _outcome(run: Run) -> dict:
     meta = run.meta()
     final = run.checkpoints()[-1].values
     nodes = [e["node"] for e in run.events() if e["kind"] == "node"]
-    stats = run.path.parents[1] / "skills" / "stats.json"
     return {
         "outcome": meta["outcome"],
         "env_steps": meta["env_steps"],
         "achievements": meta["achievements"],
         "actions": final["actions"],
         "nodes": nodes,
-        "stats": json.loads(stats.read_text()) if stats.is_file() else {},
+        "stats": SkillLibrary("crafter", home=run.path.parents[1]).stats_snapshot(),
     }
 
 

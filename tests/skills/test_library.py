@@ -36,7 +36,8 @@ def test_add_show_and_a_rewrite_is_a_new_version(mendako_home: Path) -> None:
     assert json.loads((folder / "versions" / "v1" / "meta.json").read_text())["version"] == 1
     assert lib.add(CHOP, _meta()).version == 3
     assert SkillLibrary().show("chop_wood").versions == [1, 2, 3]
-    assert not [p for p in (mendako_home / "skills").iterdir() if p.name.startswith(".")]
+    leftovers = [p for p in (mendako_home / "skills").iterdir() if p.name.startswith(".")]
+    assert [p.name for p in leftovers] == [".lock"]  # no half-written folder
 
 
 def test_add_refuses_bad_code_and_bad_names() -> None:
