@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from agents._prompts import render
 from graphs.state import LLMExchange
-from skills._home import mendako_home, write_json_atomic
+from skills._home import file_lock, mendako_home, write_json_atomic
 from skills.base import SkillMeta
 
 log = logging.getLogger(__name__)
@@ -710,7 +710,8 @@ def load(env_id: str, home: Path | None = None) -> WorldModel:
 def save(model: WorldModel, home: Path | None = None) -> Path:
     """Write the model atomically; returns its path."""
     path = model_path(model.env, home)
-    write_json_atomic(path, model.model_dump(mode="json"))
+    with file_lock(path.with_name(path.name + ".lock")):  # processes sharing a home queue
+        write_json_atomic(path, model.model_dump(mode="json"))
     return path
 
 
