@@ -65,16 +65,36 @@ def explore(
 
 @bench_app.command("crafter")
 def bench_crafter(
-    episodes: Annotated[int, typer.Option(help="Episodes (seeds 0..N-1 from --seed).")] = 10,
+    episodes: Annotated[
+        int, typer.Option(help="Episodes (seeds N..N+episodes-1 from --seed).")
+    ] = 10,
     llm: LLMOpt = "embedded",
-    seed: Annotated[int, typer.Option(help="First seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="First seed (report on 1000+: seeds 0-99 were tuned on).")
+    ] = 0,
     workers: Annotated[int, typer.Option(help="Parallel processes (default: cores).")] = 0,
     max_steps: Annotated[int, typer.Option(help="Env steps per episode.")] = 10_000,
-    out: Annotated[Path, typer.Option(help="Folder for the JSON result and the PNG.")] = Path(
+    compare: Annotated[
+        str,
+        typer.Option(help="Backend run on the same seeds beside --llm, for the lift (model - it)."),
+    ] = "none",
+    no_compare: Annotated[
+        bool, typer.Option("--no-compare", help="Run --llm alone (no side-by-side arm).")
+    ] = False,
+    learn_across: Annotated[
+        bool,
+        typer.Option(
+            "--learn-across",
+            help="Carry skills' success history from one episode to the next (in seed order); "
+            "default: every episode starts from the same snapshot.",
+        ),
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON results and the PNG.")] = Path(
         "bench_out"
     ),
 ) -> None:
-    """Run N explorer episodes and print the per-achievement success rates and Crafter score."""
+    """Run N explorer episodes per arm; print success rates, Crafter score and BALROG's metric
+    with 95% bootstrap intervals, the protocol, and the lift over --compare (default none)."""
     from agents.bench import run_bench
     from graphs.context import RunSettings
 
@@ -84,32 +104,82 @@ def bench_crafter(
 
     def done(r: dict) -> None:
         console.print(
-            f"episode seed {r['seed']}: {len(r['achievements'])} achievements, "
-            f"{r['env_steps']} steps, {r['ended']}, {r['wall_s']}s",
+            f"episode seed {r['seed']} (--llm {r['arm']}): {len(r['achievements'])} achievements"
+            f" ({r['balrog_progress']:.1f}% by step 2000), {r['env_steps']} steps, "
+            f"{r['ended']}, {r['wall_s']}s, run {r['run_id']}",
             highlight=False,
         )
 
     try:
         report = run_bench(
-            settings, episodes, workers=workers or None, out_dir=out, on_episode=done
+            settings,
+            episodes,
+            workers=workers or None,
+            out_dir=out,
+            on_episode=done,
+            compare=None if no_compare else compare,
+            learn_across=learn_across,
         )
     except user_errors() as e:
         fail(str(e))
-    table = Table(title=f"Crafter success rates over {episodes} episodes (llm={llm})")
+    print_report(report, out)
+
+
+def print_report(report: dict, out: Path) -> None:
+    """Render a `run_bench` report: rates per arm, protocol, scores beside the baselines, lift."""
+    arms = list(report["arms"])
+    per = report["arms"]
+    table = Table(title=f"Crafter success rates over {report['episodes']} episodes per arm")
     table.add_column("achievement")
-    table.add_column("success %", justify="right")
-    for name, rate in report["success_rates"].items():
-        table.add_row(name, f"{rate:.0f}")
+    for arm in arms:
+        table.add_column(f"--llm {arm} %", justify="right")
+    for name in per[arms[0]]["success_rates"]:
+        table.add_row(name, *(f"{per[arm]['success_rates'][name]:.0f}" for arm in arms))
     console.print(table)
-    base = Table(title="Crafter score")
+    p = report["protocol"]
+    console.print("[bold]protocol[/]", highlight=False)
+    for key in ("category", "knowledge", "stats", "seeds", "tuned_seeds", "bootstrap", "balrog"):
+        console.print(f"  {key}: {p[key]}", highlight=False)
+    console.print(
+        f"  max env steps per episode: {p['max_env_steps']}; stats snapshot: "
+        f"{p['stats_snapshot']['entries']} entries, sha256 {p['stats_snapshot']['sha256_16']}",
+        highlight=False,
+    )
+    base = Table(title="Crafter score (geometric mean of success rates)")
     base.add_column("agent")
     base.add_column("score %", justify="right")
-    rows = [*report["baselines"].items(), ("mendako (this run)", report["score"])]
-    for name, score in sorted(rows, key=lambda r: r[1]):
-        base.add_row(name, f"{score:.1f}")
+    base.add_column("95% CI", justify="right")
+    rows = [(name, score, "") for name, score in report["baselines"].items()]
+    for arm in arms:
+        lo, hi = per[arm]["score_ci95"]
+        rows.append((f"mendako --llm {arm} (this run)", per[arm]["score"], f"{lo:.1f}-{hi:.1f}"))
+    for name, score, ci in sorted(rows, key=lambda r: r[1]):
+        base.add_row(name, f"{score:.1f}", ci)
     console.print(base)
+    bal = Table(title="BALROG Crafter progression (% of 22 achievements by step 2000)")
+    bal.add_column("agent")
+    bal.add_column("progress %", justify="right")
+    bal.add_column("95% CI", justify="right")
+    rows = [
+        (f"{name} (BALROG, LLM agent)", v, "") for name, v in report["balrog_baselines"].items()
+    ]
+    for arm in arms:
+        lo, hi = per[arm]["balrog_ci95"]
+        rows.append((f"mendako --llm {arm} (this run)", per[arm]["balrog"], f"{lo:.1f}-{hi:.1f}"))
+    for name, v, ci in sorted(rows, key=lambda r: r[1]):
+        bal.add_row(name, f"{v:.1f}", ci)
+    console.print(bal)
+    if "lift" in report:
+        s, b = report["lift"]["score"], report["lift"]["balrog"]
+        console.print(
+            f"[bold]lift[/] (--llm {arms[0]} - --llm {arms[1]}, same seeds, paired bootstrap): "
+            f"Crafter score {s['lift']:+.1f} points (95% CI {s['lo']:+.1f} to {s['hi']:+.1f}); "
+            f"BALROG progress {b['lift']:+.1f} points (95% CI {b['lo']:+.1f} to {b['hi']:+.1f})",
+            highlight=False,
+        )
     console.print(
         f"wall {report['wall_s']}s with {report['workers']} workers; "
-        f"wrote {out / 'crafter_bench.json'} and {out / 'crafter_bench.png'}",
+        f"wrote {out / 'crafter_bench.json'}, {out / 'crafter_bench.png'} and "
+        f"{out / 'episodes'}/<arm>/seed_<n>.json",
         highlight=False,
     )

@@ -3,14 +3,33 @@
 The Crafter score is crafter's own analysis (`analysis/common.py` in the crafter repo, not in
 the pip package): an achievement's success rate is the percentage of episodes in which it
 was unlocked at least once, and the score is exp(nanmean(ln(1 + rates))) - 1, rates in %.
+
+The protocol (what a figure measures) is part of the result:
+
+- **Episodes are independent.** The skills' success history is read once, in the driver,
+  from `$MENDAKO_HOME/skills/stats.json` (the snapshot); every episode starts from that
+  snapshot, keeps what it learns in memory, and never writes the file. With
+  ``learn_across`` each arm's episodes run in seed order and each starts from the history
+  the previous one ended with (still never written to the user's file); the report says so.
+- **The lift, side by side.** The chosen LLM and the comparison backend (``none`` by
+  default: no knowledge) run on the same seeds; the difference of the Crafter scores gets
+  a paired bootstrap interval (the same resampled seeds for both arms).
+- **Intervals.** 95% bootstrap intervals resample episodes (crafter's score is not a mean,
+  so the interval is the percentile interval of the score over resampled episode sets).
+- **BALROG's metric** beside crafter's: the mean share of the 22 achievements unlocked per
+  episode within its first 2,000 steps (BALROG caps Crafter episodes at 2,000 steps),
+  which BALROG publishes for LLM agents.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
+import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +38,7 @@ import numpy as np
 
 from graphs.context import RunSettings
 
-# Published scores (%), as the issue and the papers give them.
+# Published Crafter scores (%), as the issue and the papers give them.
 BASELINES: dict[str, float] = {
     "Random": 1.6,
     "PPO": 4.6,
@@ -27,8 +46,23 @@ BASELINES: dict[str, float] = {
     "SPRING (GPT-4)": 27.3,
     "Human experts": 50.5,
 }
+# BALROG (Paglieri et al. 2024), Crafter progression (%): mean share of the 22 achievements
+# unlocked per episode, episodes capped at 2,000 steps; LLM agents, zero-shot.
+BALROG_BASELINES: dict[str, float] = {
+    "GPT-4o": 33.1,
+    "Llama-3.1-70B": 31.2,
+    "Llama-3.1-8B": 25.5,
+    "Llama-3.2-1B": 12.7,
+}
+BALROG_STEPS = 2000
+"""BALROG's step cap for a Crafter episode."""
+TUNED_SEEDS = range(0, 100)
+"""Seeds the agent was tuned on (project rule: tune on 0-99, report on 1000+)."""
+BOOTSTRAP = 2000
+"""Bootstrap resamples for every interval."""
 
 
+# --------------------------------------------------------------------------- scoring
 def success_rates(episodes: list[dict[str, int]], achievements: list[str]) -> dict[str, float]:
     """Percent of episodes in which each achievement was unlocked at least once."""
     n = len(episodes)
@@ -41,22 +75,237 @@ def crafter_score(rates: dict[str, float]) -> float:
     return float(np.exp(np.nanmean(np.log(1 + r))) - 1)
 
 
-def _episode(args: tuple[dict[str, Any], str | None]) -> dict[str, Any]:
-    settings_d, home = args
-    if home:
-        os.environ["MENDAKO_HOME"] = home
+def unlock_matrix(episodes: list[dict[str, int]], achievements: list[str]) -> np.ndarray:
+    """Episodes x achievements, True where the episode unlocked the achievement."""
+    return np.array(
+        [[e.get(a, 0) >= 1 for a in achievements] for e in episodes], dtype=bool
+    ).reshape(len(episodes), len(achievements))
+
+
+def _scores(unlocked: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Crafter score of each resampled episode set (`idx`: resamples x episodes)."""
+    rates = 100.0 * unlocked[idx].mean(axis=1)  # resamples x achievements
+    return np.exp(np.log1p(rates).mean(axis=1)) - 1
+
+
+def _resamples(n: int, seed: int, b: int = BOOTSTRAP) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, size=(b, n))
+
+
+def bootstrap_score(unlocked: np.ndarray, *, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of the Crafter score, resampling episodes with replacement."""
+    s = _scores(unlocked, _resamples(len(unlocked), seed))
+    return float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))
+
+
+def bootstrap_mean(values: list[float], *, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of the mean of `values`, resampling them with replacement."""
+    v = np.asarray(values, dtype=np.float64)
+    m = v[_resamples(len(v), seed)].mean(axis=1)
+    return float(np.percentile(m, 2.5)), float(np.percentile(m, 97.5))
+
+
+def paired_lift(a: np.ndarray, b: np.ndarray, *, seed: int = 0) -> dict[str, float]:
+    """Score(a) - score(b) and its paired 95% bootstrap interval (row i of both = one seed)."""
+    if a.shape != b.shape:
+        raise ValueError("paired arms need the same episodes")
+    idx = _resamples(len(a), seed)
+    d = _scores(a, idx) - _scores(b, idx)
+    whole = np.arange(len(a))[None, :]
+    return {
+        "lift": float(_scores(a, whole)[0] - _scores(b, whole)[0]),
+        "lo": float(np.percentile(d, 2.5)),
+        "hi": float(np.percentile(d, 97.5)),
+    }
+
+
+def balrog_progress(unlocked_at: dict[str, int], achievements: list[str]) -> float:
+    """BALROG's per-episode figure (%): share of the achievements unlocked by step 2,000."""
+    got = sum(1 for a in achievements if 0 < unlocked_at.get(a, 0) <= BALROG_STEPS)
+    return 100.0 * got / len(achievements)
+
+
+# --------------------------------------------------------------------------- the snapshot
+def read_stats_snapshot(home: Path | None = None) -> dict[str, Any]:
+    """What `$MENDAKO_HOME/skills/stats.json` holds now (the episodes' shared start)."""
+    from skills._home import mendako_home
+
+    path = (home or mendako_home()) / "skills" / "stats.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def snapshot_library(env: str, snapshot: dict[str, Any]) -> Any:
+    """A skill library whose success history starts from `snapshot` and is never written.
+
+    `record` still updates the skills' in-memory counts (an episode learns within itself);
+    `stats` holds the history as it stands, in stats.json's layout."""
+    from skills.library import SkillLibrary
+
+    class SnapshotLibrary(SkillLibrary):
+        """The library with its success history kept in memory (bench episodes)."""
+
+        def __init__(self) -> None:
+            self.stats: dict[str, Any] = json.loads(json.dumps(snapshot))
+            super().__init__(env)
+
+        def _read_stats(self) -> dict[str, Any]:
+            return self.stats
+
+        def record(self, name: str, success: bool) -> None:
+            skill = self.get(name)
+            skill.meta.attempts += 1
+            skill.meta.successes += int(success)
+            self.stats[f"{self.env}/{name}"] = {
+                "successes": skill.meta.successes,
+                "attempts": skill.meta.attempts,
+            }
+
+        def _forget_stats(self, name: str) -> None:
+            self.stats.pop(f"{self.env}/{name}", None)
+
+    return SnapshotLibrary()
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- episodes
+def _episode(job: dict[str, Any]) -> dict[str, Any]:
+    """One explorer episode from the snapshot it is given (a worker process runs this)."""
+    if job.get("home"):
+        os.environ["MENDAKO_HOME"] = job["home"]
     os.environ.setdefault("MENDAKO_LLM_THREADS", "1")
+    from envs.registry import adapter, base_id
     from graphs.explore import explore
 
-    s = explore(RunSettings(**settings_d))
+    settings = RunSettings(**job["settings"])
+    library = snapshot_library(base_id(settings.env_id), job["stats"])
+    s = explore(settings, library=library)
+    achievements = list(adapter(settings.env_id).load_rules().achievements)
     return {
-        "seed": settings_d["seed"],
+        "arm": job["arm"],
+        "llm": settings.llm,
+        "seed": settings.seed,
         "run_id": s.run_id,
         "achievements": s.achievements,
+        "unlocked_at": s.unlocked_at,
+        "balrog_progress": balrog_progress(s.unlocked_at, achievements),
         "env_steps": s.env_steps,
         "goals": s.goals,
         "ended": s.ended,
         "wall_s": round(s.wall_s, 1),
+        "stats_start": _digest(job["stats"]),
+        "stats_end": library.stats,
+    }
+
+
+def _chain(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One arm's episodes in seed order, each starting from the history the last ended with."""
+    out = []
+    stats = jobs[0]["stats"]
+    for job in jobs:
+        r = _episode({**job, "stats": stats})
+        stats = r["stats_end"]
+        out.append(r)
+    return out
+
+
+def _safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "arm"
+
+
+def _library_facts(env: str) -> dict[str, Any]:
+    """What knowledge the skills bring: hand-written code, and RL skills' training steps."""
+    from skills.library import SkillLibrary
+
+    lib = SkillLibrary(env)
+    code = [s.meta.name for s in lib if s.meta.kind == "code"]
+    rl = {
+        s.meta.name: int((s.meta.extra or {}).get("total_steps", 0))
+        for s in lib
+        if s.meta.kind != "code"
+    }
+    return {
+        "code_skills": len(code),
+        "user_skills": sum(1 for s in lib if not lib.is_shipped(s.meta.name)),
+        "rl_skills": len(rl),
+        "rl_pretrain_steps": sum(rl.values()),
+    }
+
+
+def protocol(
+    settings: RunSettings, episodes: int, *, learn_across: bool, stats: dict[str, Any]
+) -> dict[str, Any]:
+    """The protocol a bench follows, in words and numbers (printed beside the baselines)."""
+    from envs.registry import base_id
+
+    facts = _library_facts(base_id(settings.env_id))
+    seeds = range(settings.seed, settings.seed + episodes)
+    tuned = [s for s in seeds if s in TUNED_SEEDS]
+    pre = facts["rl_pretrain_steps"]
+    knowledge = f"{facts['code_skills']} hand-written code skills"
+    if facts["rl_skills"]:
+        knowledge += (
+            f", {facts['rl_skills']} RL skills pre-trained for {pre:,} env steps in all "
+            "(outside the bench)"
+        )
+    if facts["user_skills"]:
+        knowledge += f", {facts['user_skills']} of them the user's"
+    world = {
+        "rules": "rules from data.yaml",
+        "learned": "world model learned from experience (LLM hypothesis + corrections)",
+        "off": "no world model",
+    }[settings.world_model]
+    return {
+        "category": "external knowledge (Crafter scoreboard): hand-written skills and rules, "
+        "no training steps during the bench",
+        "knowledge": f"{knowledge}; {world}",
+        "training_steps": 0,
+        "seeds": f"{seeds.start}..{seeds.stop - 1}",
+        "tuned_seeds": f"{len(tuned)} of these seeds are in 0..99, which the agent was tuned on"
+        if tuned
+        else "none of these seeds were tuned on (tuning used 0..99)",
+        "max_env_steps": settings.max_env_steps,
+        "stats": (
+            "learned across episodes (--learn-across): each arm's episodes run in seed order, "
+            "each starting from the success history the previous one ended with"
+            if learn_across
+            else "independent episodes: success history read from one snapshot, never written"
+        ),
+        "stats_snapshot": {"entries": len(stats), "sha256_16": _digest(stats)},
+        "bootstrap": f"{BOOTSTRAP} resamples of episodes, 95% percentile intervals",
+        "balrog": f"achievements unlocked within the first {BALROG_STEPS} steps of each episode"
+        + (
+            f" (episodes here end at {settings.max_env_steps} steps)"
+            if settings.max_env_steps < BALROG_STEPS
+            else ""
+        ),
+    }
+
+
+def _arm_report(results: list[dict[str, Any]], achievements: list[str]) -> dict[str, Any]:
+    unlocked = unlock_matrix([r["achievements"] for r in results], achievements)
+    rates = success_rates([r["achievements"] for r in results], achievements)
+    progress = [r["balrog_progress"] for r in results]
+    lo, hi = bootstrap_score(unlocked)
+    blo, bhi = bootstrap_mean(progress)
+    return {
+        "llm": results[0]["llm"],
+        "score": crafter_score(rates),
+        "score_ci95": [lo, hi],
+        "balrog": float(np.mean(progress)),
+        "balrog_ci95": [blo, bhi],
+        "success_rates": rates,
+        "env_steps": int(sum(r["env_steps"] for r in results)),
+        "episode_wall_s": round(sum(r["wall_s"] for r in results), 1),
+        "per_episode": [{k: v for k, v in r.items() if k != "stats_end"} for r in results],
     }
 
 
@@ -66,58 +315,128 @@ def run_bench(
     *,
     workers: int | None = None,
     out_dir: Path,
-    on_episode: Any = None,
+    on_episode: Callable[[dict[str, Any]], None] | None = None,
+    compare: str | None = "none",
+    learn_across: bool = False,
 ) -> dict[str, Any]:
-    """Run `episodes` explorer episodes (seeds settings.seed, +1, ...) and score them."""
+    """Run `episodes` explorer episodes (seeds settings.seed, +1, ...) per arm and score them.
+
+    Arms: ``settings.llm`` and, unless ``compare`` is None or the same spec, ``compare`` on
+    the same seeds. Writes `crafter_bench.json`, a PNG and one JSON per episode
+    (`episodes/<arm>/seed_<n>.json`) under `out_dir`."""
     from envs.registry import adapter
 
-    rules = adapter(settings.env_id).load_rules()
-    workers = max(1, min(episodes, workers or (os.cpu_count() or 1)))
-    jobs = [
-        (asdict(replace(settings, seed=settings.seed + i)), os.environ.get("MENDAKO_HOME"))
-        for i in range(episodes)
-    ]
+    if episodes < 1:
+        raise ValueError("episodes must be at least 1")
+    achievements = list(adapter(settings.env_id).load_rules().achievements)
+    arms = [settings.llm] + ([compare] if compare and compare != settings.llm else [])
+    stats = read_stats_snapshot()
+    home = os.environ.get("MENDAKO_HOME")
+    jobs = {
+        arm: [
+            {
+                "arm": arm,
+                "settings": asdict(replace(settings, seed=settings.seed + i, llm=arm)),
+                "home": home,
+                "stats": stats,
+            }
+            for i in range(episodes)
+        ]
+        for arm in arms
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def done(r: dict[str, Any]) -> None:
+        folder = out_dir / "episodes" / _safe(r["arm"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"seed_{r['seed']}.json").write_text(json.dumps(r, indent=2))
+        if on_episode is not None:
+            on_episode(r)
+
+    n_tasks = len(arms) if learn_across else len(arms) * episodes
+    workers = max(1, min(n_tasks, workers or (os.cpu_count() or 1)))
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
     with mp.get_context("spawn").Pool(workers) as pool:
-        for r in pool.imap_unordered(_episode, jobs):
-            results.append(r)
-            if on_episode is not None:
-                on_episode(r)
+        if learn_across:
+            for chain in pool.imap_unordered(_chain, list(jobs.values())):
+                for r in chain:
+                    done(r)
+                    results.append(r)
+        else:
+            # Interleave the arms so both advance together (a cut-short run stays paired).
+            flat = [jobs[arm][i] for i in range(episodes) for arm in arms]
+            for r in pool.imap_unordered(_episode, flat):
+                done(r)
+                results.append(r)
     wall = time.perf_counter() - t0
-    results.sort(key=lambda r: r["seed"])
-    rates = success_rates([r["achievements"] for r in results], list(rules.achievements))
-    report = {
+    per_arm = {
+        arm: _arm_report(
+            sorted((r for r in results if r["arm"] == arm), key=lambda r: r["seed"]), achievements
+        )
+        for arm in arms
+    }
+    report: dict[str, Any] = {
         "env": settings.env_id,
         "llm": settings.llm,
+        "compare": arms[1] if len(arms) > 1 else None,
         "episodes": episodes,
         "workers": workers,
         "max_env_steps": settings.max_env_steps,
-        "score": crafter_score(rates),
-        "success_rates": rates,
+        "protocol": protocol(settings, episodes, learn_across=learn_across, stats=stats),
+        "arms": per_arm,
+        # the chosen LLM's figures at the top level, as before
+        "score": per_arm[settings.llm]["score"],
+        "score_ci95": per_arm[settings.llm]["score_ci95"],
+        "balrog": per_arm[settings.llm]["balrog"],
+        "success_rates": per_arm[settings.llm]["success_rates"],
         "baselines": BASELINES,
+        "balrog_baselines": BALROG_BASELINES,
         "wall_s": round(wall, 1),
-        "per_episode": results,
+        "per_episode": per_arm[settings.llm]["per_episode"],
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if len(arms) > 1:
+        a, b = (
+            unlock_matrix([r["achievements"] for r in per_arm[arm]["per_episode"]], achievements)
+            for arm in arms
+        )
+        pa, pb = (
+            np.array([r["balrog_progress"] for r in per_arm[arm]["per_episode"]]) for arm in arms
+        )
+        d = pa - pb
+        dl, dh = bootstrap_mean(list(d))
+        report["lift"] = {
+            "score": paired_lift(a, b),
+            "balrog": {"lift": float(d.mean()), "lo": dl, "hi": dh},
+        }
     (out_dir / "crafter_bench.json").write_text(json.dumps(report, indent=2))
-    _bar_chart(rates, report["score"], out_dir / "crafter_bench.png")
+    _bar_chart(per_arm, out_dir / "crafter_bench.png")
     return report
 
 
-def _bar_chart(rates: dict[str, float], score: float, path: Path) -> None:
+def _bar_chart(per_arm: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4))
-    names = list(rates)
-    ax.bar(range(len(names)), [rates[n] for n in names], color="#4c72b0")
+    arms = list(per_arm)
+    names = list(per_arm[arms[0]]["success_rates"])
+    width = 0.8 / len(arms)
+    for k, arm in enumerate(arms):
+        rates = per_arm[arm]["success_rates"]
+        ax.bar(
+            [i + (k - (len(arms) - 1) / 2) * width for i in range(len(names))],
+            [rates[n] for n in names],
+            width=width,
+            label=f"--llm {arm}: score {per_arm[arm]['score']:.1f}%",
+        )
     ax.set_xticks(range(len(names)), names, rotation=70, ha="right", fontsize=8)
     ax.set_ylabel("success rate (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(f"mendako on Crafter: score {score:.1f}%")
+    ax.legend(fontsize=8)
+    ax.set_title("mendako on Crafter")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

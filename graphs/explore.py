@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from agents import curriculum
@@ -57,6 +57,9 @@ class ExploreSummary:
     goals: int
     ended: str
     wall_s: float
+    unlocked_at: dict[str, int] = field(default_factory=dict)
+    """Env step (1-based) at which each achievement was first unlocked: benchmarks that cap
+    episodes shorter (BALROG: 2,000 steps) read their figure from it."""
 
 
 def explore(
@@ -74,6 +77,7 @@ def explore(
     adapter(settings.env_id)
     llm, scorer, library = resolve_parts(settings, llm, scorer, library)
     session = EnvSession.open(settings.env_id, settings.seed)
+    unlocked_at = _unlock_clock(session.env)
     run = create_run(settings.env_id, "explore", settings.seed)
     run.write_meta(
         goal="explore",
@@ -176,6 +180,7 @@ def explore(
         vitals=_vitals(session),
         outcome=ended,
         achievements=achievements,
+        unlocked_at=dict(unlocked_at),
         env_steps=session.steps,
         wall_s=round(wall, 3),
     )
@@ -187,7 +192,28 @@ def explore(
         achievements=achievements,
         goals=goals,
     )
-    return ExploreSummary(run.id, achievements, session.steps, goals, ended, wall)
+    return ExploreSummary(
+        run.id, achievements, session.steps, goals, ended, wall, unlocked_at=dict(unlocked_at)
+    )
+
+
+def _unlock_clock(env: Any) -> dict[str, int]:
+    """Keep, from now on, the env step at which each achievement is first unlocked.
+
+    Hooked on the env's own `step` (an instance attribute, as `FrameRecorder` does), so every
+    action counts, whoever takes it: skills, reflexes, wandering."""
+    at: dict[str, int] = {}
+    inner = env.step
+
+    def step(action: Any) -> Any:
+        out = inner(action)
+        for name, n in out[-1].get("achievements", {}).items():
+            if n and name not in at:
+                at[name] = len(env.action_log)
+        return out
+
+    env.step = step
+    return at
 
 
 class _Reflexes:
