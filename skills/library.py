@@ -185,8 +185,9 @@ class SkillLibrary:
         stats: StatsMode | Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
         """`stats`: "live" (read and write the shared statistics), "frozen" (read them once,
-        now, and never write: `record` changes nothing), or a snapshot from `stats_snapshot()`
-        (read from it, never write). Default: $MENDAKO_SKILL_STATS, else "live"."""
+        now, and never write them: `record` counts in memory only), or a snapshot from
+        `stats_snapshot()` (start from it, never write). Default: $MENDAKO_SKILL_STATS, else
+        "live"."""
         self.env = env
         self.kinds = kinds
         """Load only skills of these kinds (e.g. `("code",)`); None loads every kind."""
@@ -485,19 +486,26 @@ class SkillLibrary:
 
     # ------------------------------------------------------------------ success history
     def record(self, name: str, success: bool) -> None:
-        """Add one attempt to the active version's success history (persisted atomically;
-        with frozen statistics only noted in `unsaved`)."""
+        """Add one attempt to the active version's success history: persisted atomically, or
+        with frozen statistics kept in memory only (the skill's meta, `stats_snapshot()` and
+        `unsaved`), never written."""
         skill = self.get(name)
-        if self.frozen:
+        if self._snapshot is not None:  # in memory only: this library's run learns within itself
             self.unsaved.append((name, skill.meta.version, bool(success)))
-            return
-        self._store.add(self.env, name, skill.meta.version, success)
+            row = self._snapshot.setdefault(
+                stats_key(self.env, name, skill.meta.version), {"successes": 0, "attempts": 0}
+            )
+            row["attempts"] = row.get("attempts", 0) + 1
+            row["successes"] = row.get("successes", 0) + int(success)
+        else:
+            self._store.add(self.env, name, skill.meta.version, success)
         skill.meta.attempts += 1
         skill.meta.successes += int(success)
 
     def stats_snapshot(self) -> Snapshot:
-        """The statistics this library reads (a JSON-able dict; pass it as `stats=` to open
-        libraries that all read the same figures and never write)."""
+        """The statistics as this library sees them: the shared store now (live), or the
+        snapshot plus what this library recorded in memory (frozen). A JSON-able dict; pass
+        it as `stats=` to open libraries that start from the same figures and never write."""
         if self._snapshot is not None:
             return {k: dict(v) for k, v in self._snapshot.items()}
         return self._store.read()

@@ -89,12 +89,14 @@ def test_stats_are_per_version_and_frozen_libraries_never_write(mendako_home: Pa
     snap = frozen.stats_snapshot()
     lib.record("chop_wood", True)  # another process goes on recording: the snapshot stays
     for _ in range(3):
-        frozen.record("chop_wood", False)
-    assert frozen.get("chop_wood").meta.attempts == 1
+        frozen.record("chop_wood", False)  # counted in memory (the episode learns within itself)
+    assert frozen.get("chop_wood").meta.attempts == 4
     assert frozen.unsaved == [("chop_wood", 2, False)] * 3
+    assert frozen.stats_snapshot()["crafter/chop_wood@2"] == {"successes": 1, "attempts": 4}
     assert SkillLibrary("crafter").get("chop_wood").meta.attempts == 2  # 1 + lib's, not frozen's
-    again = SkillLibrary("crafter", stats=snap)
+    again = SkillLibrary("crafter", stats=snap)  # a second episode from the same snapshot
     assert again.get("chop_wood").meta.attempts == 1 and again.frozen
+    assert snap["crafter/chop_wood@2"] == {"successes": 1, "attempts": 1}  # not aliased
 
 
 def test_frozen_by_environment_variable(
