@@ -26,6 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from agents._prompts import render
+from envs.contract import Vocabulary
+from envs.registry import adapter
 from graphs.state import LLMExchange
 from skills._home import file_lock, mendako_home, write_json_atomic
 from skills.base import SkillMeta
@@ -52,39 +54,14 @@ class OutOfReach(ValueError):
 
 
 # ---------------------------------------------------------------------- vocabulary
-@dataclass(frozen=True)
-class Vocab:
-    """The names a world model may use: the env's items, kinds of things, achievements."""
-
-    items: tuple[str, ...] = ()
-    """Inventory items (crafter: its item list)."""
-    vitals: tuple[str, ...] = ()
-    """Items that are body stats (start above zero): never needs, never tools."""
-    kinds: tuple[str, ...] = ()
-    """Kinds of things in the world that can be near the player (materials, creatures)."""
-    achievements: tuple[str, ...] = ()
-    """Achievement names; every subgoal is one."""
-
-    @property
-    def needables(self) -> tuple[str, ...]:
-        """Items that can be consumed or held as tools."""
-        return tuple(i for i in self.items if i not in self.vitals)
+Vocab = Vocabulary
+"""The names a world model may use (``envs.contract.Vocabulary``: the env adapter's)."""
 
 
 def vocab_for(env_id: str) -> Vocab:
-    """The vocabulary of an env: item names and kinds only, never its requirement tables."""
-    if env_id.split("-", 1)[0].lower() != "crafter":
-        return Vocab()
-    from envs.crafter import KINDS, load_rules
-
-    rules = load_rules()
-    kinds = tuple(k for k in KINDS if k not in ("player", "arrow", "unknown"))
-    return Vocab(
-        items=tuple(rules.items),
-        vitals=rules.vitals,
-        kinds=kinds,
-        achievements=tuple(rules.achievements),
-    )
+    """The vocabulary of an env (its adapter's): item names and kinds only, never its
+    requirement tables."""
+    return adapter(env_id).vocabulary()
 
 
 # ---------------------------------------------------------------------- the model

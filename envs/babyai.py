@@ -28,8 +28,10 @@ from envs._babyai_mission import (
 )
 from envs._babyai_nav import VIEW, ViewMemory, view_to_world
 from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
+from envs.contract import EnvAdapter
 
 __all__ = [
+    "ADAPTER",
     "ACTION_TEXTS",
     "BabyAIAPI",
     "BabyAIEnv",
@@ -407,3 +409,42 @@ def describe(obs: Any, info: dict[str, Any], memory: ViewMemory | None = None) -
         if remembered:
             parts.append("You remember " + ", ".join(t for _, t in sorted(remembered)[:4]) + ".")
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------------- the adapter
+class BabyAIAdapter(EnvAdapter):
+    """BabyAI behind mendako's env contract (see :mod:`envs.contract`): the run's goal becomes
+    the level's mission; rules and success checks are each mission's own."""
+
+    name = "babyai"
+    summary = "BabyAI (Minigrid): language missions, BabyAI's own verifier"
+    kinds = KINDS
+    view_cells = VIEW * VIEW * 3  # the 7x7x3 egocentric image
+    takes_goal = True
+
+    def make(self, env_id: str = "babyai", *, seed: int = 0, goal: str | None = None) -> BabyAIEnv:
+        """See :func:`make`."""
+        return make(env_id, seed=seed, goal=goal)
+
+    def describe(self, env: BabyAIEnv) -> str:
+        """See :func:`describe`."""
+        return describe(None, env.info, env.memory)
+
+    def make_api(
+        self, env: BabyAIEnv, *, budget: int, need: dict[str, int] | None = None
+    ) -> BabyAIAPI:
+        """See :func:`make_api`."""
+        return make_api(env, budget=budget, need=need)
+
+    @property
+    def api_class(self) -> type:
+        """:class:`BabyAIAPI`."""
+        return BabyAIAPI
+
+    def rules(self, env: BabyAIEnv | None = None) -> BabyAIRules | None:
+        """The mission's rules (``env.rules``); none shared by every episode."""
+        return None if env is None else env.rules
+
+
+ADAPTER = BabyAIAdapter()
+"""Registered under the entry-point group ``mendako.envs`` as ``babyai``."""

@@ -17,9 +17,12 @@ import numpy as np
 from envs._crafter_api import CrafterAPI
 from envs._crafter_nav import VIEW, SeenMap
 from envs._crafter_rules import CrafterRules, Requirement, load_rules
+from envs._crafter_survival import CrafterSurvival
 from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
+from envs.contract import EnvAdapter, Vocabulary
 
 __all__ = [
+    "ADAPTER",
     "BudgetExhausted",
     "CrafterAPI",
     "CrafterEnv",
@@ -70,7 +73,7 @@ class CrafterEnv(gymnasium.Env):
     ``info`` (after reset and every step) holds ``inventory`` and ``achievements`` (dict
     copies), ``player_pos`` and ``facing`` (tuples, world ``(x, y)``), ``step``,
     ``sleeping``, ``daylight``, ``discount`` and ``local_view``: a ``(9, 7)`` numpy array of
-    names (dtype ``<U8``) indexed ``[x, y]`` with ``x`` in ``pos[0]-4..pos[0]+4`` and ``y`` in
+    names (``str`` objects, dtype ``object``) indexed ``[x, y]`` with ``x`` in ``pos[0]-4..pos[0]+4`` and ``y`` in
     ``pos[1]-3..pos[1]+3`` (the cells drawn in the image; the player is at ``[4, 3]``). A
     cell holds the creature on it (player, cow, zombie, skeleton, arrow, plant) or else its
     material (water, grass, stone, path, sand, tree, lava, coal, iron, diamond, table,
@@ -94,9 +97,9 @@ class CrafterEnv(gymnasium.Env):
         # The whole-world semantic map is privileged and costs time every step: never build it.
         self._env._sem_view = lambda: None
         self._frame: np.ndarray | None = None
-        self._blank = np.zeros((size, size, 3), np.uint8)
-        self._blank.flags.writeable = False
-        self._env._obs = self._draw if frames else lambda: self._blank
+        # A new blank image per step (calloc'd: no cost worth naming): observations must not
+        # share memory between calls (gymnasium's check_env).
+        self._env._obs = self._draw if frames else lambda: np.zeros((size, size, 3), np.uint8)
         # crafter draws night noise from the world's random state, so whether a frame is
         # drawn would change the world; frames get their own noise, and drawing is optional.
         view = self._env._local_view
@@ -232,13 +235,15 @@ class CrafterEnv(gymnasium.Env):
         pos = (int(player.pos[0]), int(player.pos[1]))
         step = int(self._env._step)
         self.memory.update(mats, objs, pos, step)
+        # Object arrays of names: gymnasium's check_env compares info arrays with
+        # np.allclose, which raises on str dtypes and compares object arrays cell by cell.
         return {
             "inventory": dict(player.inventory),
             "achievements": dict(player.achievements),
             "player_pos": pos,
             "facing": (int(player.facing[0]), int(player.facing[1])),
-            "local_view": view,
-            "local_materials": mats,
+            "local_view": view.astype(object),
+            "local_materials": mats.astype(object),
             "step": step,
             "sleeping": bool(player.sleeping),
             "daylight": float(self._env._world.daylight),
@@ -336,3 +341,83 @@ def describe(obs: np.ndarray | None, info: dict[str, Any], memory: SeenMap | Non
 def make_api(env: CrafterEnv, *, budget: int, need: dict[str, int] | None = None) -> CrafterAPI:
     """The primitive API a code skill gets for one execution of at most `budget` steps."""
     return CrafterAPI(env, budget, need)
+
+
+# ---------------------------------------------------------------------- the adapter
+SKILL_DESCRIPTIONS: dict[str, str] = {
+    "collect_wood": "Walk to a tree and collect wood from it.",
+    "place_table": "Collect wood as needed and place a crafting table.",
+    "collect_sapling": "Collect a sapling by interacting with grass.",
+    "eat_cow": "Find a cow, hit it until it is eaten.",
+    "collect_drink": "Walk to water and drink.",
+    "place_plant": "Place a sapling on grass.",
+    "wake_up": "Sleep until rested and wake up.",
+}
+"""What a skill for each achievement does, in words (RL skills' meta.json descriptions)."""
+
+
+class CrafterAdapter(EnvAdapter):
+    """Crafter behind mendako's env contract (see :mod:`envs.contract`)."""
+
+    name = "crafter"
+    summary = "Crafter: 2-D survival world, 22 achievements (default)"
+    kinds = KINDS
+    view_cells = VIEW[0] * VIEW[1]
+
+    def make(self, env_id: str = "crafter", *, seed: int = 0, goal: str | None = None) -> CrafterEnv:
+        """A :class:`CrafterEnv` that skips drawing frames (``render()`` draws on request);
+        the goal is read by the planner alone."""
+        del goal
+        return make(env_id, seed=seed, frames=False)
+
+    def describe(self, env: CrafterEnv) -> str:
+        """See :func:`describe`."""
+        return describe(None, env.info, env.memory)
+
+    def make_api(
+        self, env: CrafterEnv, *, budget: int, need: dict[str, int] | None = None
+    ) -> CrafterAPI:
+        """See :func:`make_api`."""
+        return make_api(env, budget=budget, need=need)
+
+    @property
+    def api_class(self) -> type:
+        """:class:`CrafterAPI`."""
+        return CrafterAPI
+
+    def rules(self, env: CrafterEnv | None = None) -> CrafterRules:
+        """Crafter's rules from its ``data.yaml`` (the same for every episode)."""
+        return load_rules()
+
+    def survival(self) -> CrafterSurvival:
+        """Drink, food, energy, health and the night (``envs._crafter_survival``)."""
+        return CrafterSurvival()
+
+    def vocabulary(self) -> Vocabulary:
+        """Item names, vitals, kinds and achievements from ``data.yaml``; never its
+        requirement tables (those are the learned world model's answer key)."""
+        rules = load_rules()
+        return Vocabulary(
+            items=tuple(rules.items),
+            vitals=rules.vitals,
+            kinds=tuple(k for k in KINDS if k not in ("player", "arrow", "unknown")),
+            achievements=tuple(rules.achievements),
+        )
+
+    def skill_description(self, achievement: str) -> str:
+        """From :data:`SKILL_DESCRIPTIONS`, else "Unlock <achievement> in Crafter."."""
+        return SKILL_DESCRIPTIONS.get(achievement, f"Unlock {achievement} in Crafter.")
+
+    def check_perception(self, info: dict[str, Any]) -> list[str]:
+        """Only the 9x7 local view: no whole-world ``semantic``, no array past the view."""
+        problems = super().check_perception(info)
+        if "semantic" in info:
+            problems.append("info['semantic'] is crafter's whole world (privileged)")
+        view = info.get("local_view")
+        if view is None or np.asarray(view).shape != VIEW:
+            problems.append(f"info['local_view'] is not the {VIEW} local view")
+        return problems
+
+
+ADAPTER = CrafterAdapter()
+"""Registered under the entry-point group ``mendako.envs`` as ``crafter``."""

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
+from envs.contract import EnvAdapter
 
 __all__ = [
+    "ADAPTER",
     "ACTION_NVEC",
     "FUNCTIONAL",
     "INSTALL_HINT",
@@ -279,3 +281,39 @@ def make_api(env: MineDojoEnv, *, budget: int, need: dict[str, int] | None = Non
 
 
 __all__ += ["BudgetExhausted", "EpisodeOver", "SkillStop"]
+
+
+# ---------------------------------------------------------------------- the adapter
+class MineDojoAdapter(EnvAdapter):
+    """MineDojo behind mendako's env contract; :meth:`make` raises
+    :class:`MineDojoUnavailable` where MineDojo cannot start (offline machines)."""
+
+    name = "minedojo"
+    summary = "MineDojo (Minecraft); needs JDK 8 and a network at first start"
+
+    def make(self, env_id: str = "minedojo", *, seed: int = 0, goal: str | None = None) -> Any:
+        """See :func:`make`."""
+        return make(env_id, seed=seed, goal=goal)
+
+    def describe(self, env: MineDojoEnv) -> str:
+        """See :func:`describe`."""
+        return describe(None, env.info, env.memory)
+
+    def make_api(
+        self, env: MineDojoEnv, *, budget: int, need: dict[str, int] | None = None
+    ) -> MineDojoAPI:
+        """See :func:`make_api`."""
+        return make_api(env, budget=budget, need=need)
+
+    @property
+    def api_class(self) -> type:
+        """:class:`MineDojoAPI`."""
+        return MineDojoAPI
+
+    def rules(self, env: MineDojoEnv | None = None) -> None:
+        """MineDojo tasks carry their own success checks: no rules table."""
+        return None
+
+
+ADAPTER = MineDojoAdapter()
+"""Registered under the entry-point group ``mendako.envs`` as ``minedojo``."""

@@ -1,22 +1,39 @@
-"""The environments mendako knows, and a session object that gives the graph one face over each.
+"""The environments mendako knows, found as plugins, and a session that gives the graph one
+face over each.
 
-The graph never touches an env module directly: it holds an `EnvSession` (in the run
-context), which knows the env's rules, its text description, its primitive API for skills,
-and what the player has achieved.
+Environments are :class:`~envs.contract.EnvAdapter` objects registered under the entry-point
+group ``mendako.envs`` (``[project.entry-points."mendako.envs"]`` in a package's
+``pyproject.toml``: ``taxi = "mendako_taxi:ADAPTER"``). mendako's own (crafter, babyai,
+minedojo) are registered the same way, and are also known when mendako runs from a source
+tree that was never installed. The graph never touches an env module directly: it holds an
+:class:`EnvSession` (in the run context), which knows the env's adapter, rules, text face,
+primitive API and what the player has achieved.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-import inspect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
+from importlib.metadata import entry_points
 from typing import Any
 
 import numpy as np
 
-ENV_IDS = ("crafter", "babyai", "minedojo")
+from envs.contract import EnvAdapter, MendakoEnv, Rules
+
+log = logging.getLogger(__name__)
+
+GROUP = "mendako.envs"
+"""The entry-point group environments register under."""
+_IN_TREE = {
+    "crafter": "envs.crafter:ADAPTER",
+    "babyai": "envs.babyai:ADAPTER",
+    "minedojo": "envs.minedojo:ADAPTER",
+}
+"""mendako's own adapters, as its pyproject registers them (for an uninstalled source tree)."""
 
 
 class UnknownEnvError(ValueError):
@@ -28,12 +45,52 @@ def base_id(env_id: str) -> str:
     return env_id.split(":", 1)[0].split("-", 1)[0].lower()
 
 
-def adapter(env_id: str) -> ModuleType:
-    """The module of an env adapter (`envs.crafter`, ...); raises UnknownEnvError."""
+@functools.cache
+def _targets() -> dict[str, str]:
+    """Env name -> ``module:attribute`` of its adapter, from the entry points (read once)."""
+    found = dict(_IN_TREE)
+    for ep in entry_points(group=GROUP):
+        found[ep.name.lower()] = ep.value
+    return found
+
+
+def env_names() -> tuple[str, ...]:
+    """The names of every registered environment, mendako's own first."""
+    names = _targets()
+    return (*_IN_TREE, *sorted(n for n in names if n not in _IN_TREE))
+
+
+@functools.cache
+def _load(name: str) -> EnvAdapter:
+    module_name, _, attr = _targets()[name].partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    if isinstance(obj, type):
+        obj = obj()
+    if not isinstance(obj, EnvAdapter):
+        raise TypeError(f"env {name!r} ({_targets()[name]}) is not an envs.contract.EnvAdapter")
+    return obj
+
+
+def adapter(env_id: str) -> EnvAdapter:
+    """The adapter of an env id (``crafter``, ``babyai:BabyAI-PickupLoc-v0``, ...); raises
+    UnknownEnvError naming the registered envs."""
     base = base_id(env_id)
-    if base not in ENV_IDS:
-        raise UnknownEnvError(f"unknown env {env_id!r}; choose one of: {', '.join(ENV_IDS)}")
-    return importlib.import_module(f"envs.{base}")
+    if base not in _targets():
+        raise UnknownEnvError(f"unknown env {env_id!r}; choose one of: {', '.join(env_names())}")
+    return _load(base)
+
+
+def adapters() -> dict[str, EnvAdapter]:
+    """Every registered adapter that loads, by name (one that fails to import is logged)."""
+    loaded = {}
+    for name in env_names():
+        try:
+            loaded[name] = _load(name)
+        except Exception as exc:  # a broken plugin must not hide the others
+            log.warning("env plugin %r failed to load: %s", name, exc)
+    return loaded
 
 
 @dataclass
@@ -42,29 +99,20 @@ class EnvSession:
 
     env_id: str
     seed: int
-    module: ModuleType
-    env: Any
+    adapter: EnvAdapter
+    env: MendakoEnv
     reflex: Callable[[], None] | None = None
-    """Run before every action a skill takes through :meth:`api` (envs whose API supports
-    it): the explorer's survival reflexes."""
+    """Run before every action a skill takes through :meth:`api` (envs whose API has a
+    ``reflex`` hook): the driver's urgent survival check."""
 
     @classmethod
-    def open(cls, env_id: str, seed: int, *, goal: str | None = None, **kw: Any) -> EnvSession:
-        """Make the env and reset it with `seed`.
-
-        Envs whose `make()` takes a `goal` (BabyAI) turn the run's goal into their mission;
-        the others ignore it (their goal is read by the planner alone). Envs that can skip
-        drawing frames (Crafter) skip them: `env.render()` draws one when asked.
-        """
-        module = adapter(env_id)
-        params = inspect.signature(module.make).parameters
-        if goal is not None and "goal" in params:
-            kw["goal"] = goal
-        if "frames" in params:  # the graph reads info; a recorder asks render() for frames
-            kw.setdefault("frames", False)
-        env = module.make(env_id, seed=seed, **kw)
+    def open(cls, env_id: str, seed: int, *, goal: str | None = None) -> EnvSession:
+        """Make the env and reset it with `seed`. Envs that take a goal (BabyAI) turn the
+        run's goal into their mission; the others leave it to the planner."""
+        spec = adapter(env_id)
+        env = spec.make(env_id, seed=seed, goal=goal if spec.takes_goal else None)
         env.reset(seed=seed)
-        return cls(env_id=env_id, seed=seed, module=module, env=env)
+        return cls(env_id=env_id, seed=seed, adapter=spec, env=env)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -72,11 +120,9 @@ class EnvSession:
         return self.env.info
 
     @property
-    def rules(self) -> Any:
-        """The env's rules object (preconditions, prerequisites, checks): the env's own when
-        it has one (BabyAI's rules belong to each mission), else the adapter's."""
-        rules = getattr(self.env, "rules", None)
-        return rules if rules is not None else self.module.load_rules()
+    def rules(self) -> Rules | Any:
+        """The env's rules (preconditions, prerequisites, checks) for this episode."""
+        return self.adapter.rules(self.env)
 
     @property
     def mission(self) -> str | None:
@@ -86,11 +132,11 @@ class EnvSession:
 
     def describe(self) -> str:
         """A short English description of what the player perceives now."""
-        return self.module.describe(None, self.env.info, self.env.memory)
+        return self.adapter.describe(self.env)
 
     def api(self, budget: int, need: dict[str, int]) -> Any:
         """A primitive API for one skill execution, limited to `budget` env steps."""
-        api = self.module.make_api(self.env, budget=budget, need=need)
+        api = self.adapter.make_api(self.env, budget=budget, need=need)
         if self.reflex is not None and hasattr(api, "reflex"):
             api.reflex = self.reflex
         return api
@@ -107,7 +153,10 @@ class EnvSession:
 
     def known_kinds(self) -> set[str]:
         """Kinds of things the player has seen (in view or remembered)."""
-        return {k for k in self.module.KINDS if self.env.memory.known(k)}
+        memory = getattr(self.env, "memory", None)
+        if memory is None:
+            return set()
+        return {k for k in self.adapter.kinds if memory.known(k)}
 
     def sees(self, kind: str) -> bool:
         """Whether `kind` is in the player's current view."""
@@ -124,7 +173,11 @@ class EnvSession:
         """Whether the episode has ended (death or time limit)."""
         return bool(self.env.episode_over)
 
-    def replay(self, actions: list[int]) -> None:
+    def vitals(self) -> dict[str, int]:
+        """The body stats the env has (for the trace; empty when it has none)."""
+        return self.adapter.vitals(self.inventory)
+
+    def replay(self, actions: list[Any]) -> None:
         """Step the recorded actions again (to rebuild a run after a crash)."""
         for a in actions:
             self.env.step(a)

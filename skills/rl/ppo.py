@@ -61,6 +61,7 @@ import numpy as np
 import torch
 from torch import nn, optim
 
+from envs.registry import UnknownEnvError, adapter
 from skills.rl import _obs
 from skills.rl.policy import ActorCritic, load
 from skills.rl.rewards import Shaping, achieved, make_reward
@@ -70,17 +71,6 @@ log = logging.getLogger(__name__)
 __all__ = ["PPOArgs", "SubgoalEnv", "evaluate", "main", "train", "update_from_experience"]
 
 VERSION = 1
-
-DESCRIPTIONS = {
-    "collect_wood": "Walk to a tree and collect wood from it.",
-    "place_table": "Collect wood as needed and place a crafting table.",
-    "collect_sapling": "Collect a sapling by interacting with grass.",
-    "eat_cow": "Find a cow, hit it until it is eaten.",
-    "collect_drink": "Walk to water and drink.",
-    "place_plant": "Place a sapling on grass.",
-    "wake_up": "Sleep until rested and wake up.",
-}
-
 
 @dataclass(frozen=True, kw_only=True)
 class PPOArgs:
@@ -733,6 +723,14 @@ _REWARD_NAMES = {
 }
 
 
+def _description(env_id: str, achievement: str) -> str:
+    """The env adapter's words for a skill that unlocks `achievement` (``envs.contract``)."""
+    try:
+        return adapter(env_id).skill_description(achievement)
+    except UnknownEnvError:  # a gymnasium id with Crafter's info fields
+        return adapter("crafter").skill_description(achievement)
+
+
 def _meta(
     args: PPOArgs,
     global_step: int,
@@ -744,7 +742,7 @@ def _meta(
 ) -> dict[str, Any]:
     last = curve[-1] if curve else {}
     name = f"rl_{args.achievement}"
-    description = DESCRIPTIONS.get(args.achievement, f"Unlock {args.achievement} in Crafter.")
+    description = _description(args.env_id, args.achievement)
     reward_name = _REWARD_NAMES.get(args.reward, f"{args.reward} reward")
     return {
         "name": name,

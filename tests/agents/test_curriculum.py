@@ -77,22 +77,6 @@ def test_a_plant_is_not_proposed_for_eating_before_it_can_be_ripe() -> None:
     assert "eat_plant" in front(None)  # none remembered: its chain places one
 
 
-def test_survival_needs() -> None:
-    assert curriculum.survival_need({"drink": 2}) == "collect_drink"
-    assert curriculum.survival_need({"health": 3}, {"zombie"}) is None  # no pickaxe to dig in
-    assert curriculum.survival_need({"health": 3, "wood_pickaxe": 1}) == "recover"
-    assert curriculum.survival_need({"wood_pickaxe": 1}, night=True) == "sleep_in_shelter"
-    assert curriculum.survival_need({}, night=True) is None  # no pickaxe: cannot dig in
-    assert curriculum.survival_need({"drink": 9, "food": 9, "energy": 9}) is None
-    # In the middle of a skill only a stat about to run out interrupts it.
-    assert curriculum.survival_need({"drink": 4}, urgent=True) is None
-    assert curriculum.survival_need({"drink": 2}, urgent=True) == "collect_drink"
-    # A cow in sight is eaten before food runs low, in the middle of a skill too.
-    assert curriculum.survival_need({"food": 6}, {"cow"}) == "eat_cow"
-    assert curriculum.survival_need({"food": 6}, {"cow"}, urgent=True) == "eat_cow"
-    assert curriculum.survival_need({"food": 7}, {"cow"}, urgent=True) is None
-
-
 def test_explorer_unlocks_achievements_and_traces_its_goals() -> None:
     s = explore(RunSettings(seed=1, max_env_steps=300), llm=FirstChoice(), scorer=MatchScorer())
     assert s.env_steps <= 300 + 800  # a reflex (a night in shelter) may finish past the cap
