@@ -7,10 +7,10 @@ was unlocked at least once, and the score is exp(nanmean(ln(1 + rates))) - 1, ra
 The protocol (what a figure measures) is part of the result:
 
 - **Episodes are independent.** The skills' success history is read once, in the driver,
-  from `$MENDAKO_HOME/skills/stats.json` (the snapshot); every episode starts from that
-  snapshot, keeps what it learns in memory, and never writes the file. With
+  from the shared store under `$MENDAKO_HOME/skills/` (the snapshot); every episode starts
+  from that snapshot, keeps what it learns in memory, and never writes the store. With
   ``learn_across`` each arm's episodes run in seed order and each starts from the history
-  the previous one ended with (still never written to the user's file); the report says so.
+  the previous one ended with (still never written to the store); the report says so.
 - **The lift, side by side.** The chosen LLM and the comparison backend (``none`` by
   default: no knowledge) run on the same seeds; the difference of the Crafter scores gets
   a paired bootstrap interval (the same resampled seeds for both arms).
@@ -126,50 +126,20 @@ def balrog_progress(unlocked_at: dict[str, int], achievements: list[str]) -> flo
 
 
 # --------------------------------------------------------------------------- the snapshot
-def read_stats_snapshot(home: Path | None = None) -> dict[str, Any]:
-    """What `$MENDAKO_HOME/skills/stats.json` holds now (the episodes' shared start)."""
-    from skills._home import mendako_home
+def read_stats_snapshot(env: str = "crafter") -> dict[str, Any]:
+    """The skills' success history as the shared store holds it now (the episodes' start)."""
+    from skills.library import SkillLibrary
 
-    path = (home or mendako_home()) / "skills" / "stats.json"
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return SkillLibrary(env, stats="frozen").stats_snapshot()
 
 
 def snapshot_library(env: str, snapshot: dict[str, Any]) -> Any:
-    """A skill library whose success history starts from `snapshot` and is never written.
-
-    `record` still updates the skills' in-memory counts (an episode learns within itself);
-    `stats` holds the history as it stands, in stats.json's layout."""
+    """A skill library whose success history starts from `snapshot` and is never written:
+    `record` counts in memory only (an episode learns within itself), and
+    `stats_snapshot()` gives the history as it stands."""
     from skills.library import SkillLibrary
 
-    class SnapshotLibrary(SkillLibrary):
-        """The library with its success history kept in memory (bench episodes)."""
-
-        def __init__(self) -> None:
-            self.stats: dict[str, Any] = json.loads(json.dumps(snapshot))
-            super().__init__(env)
-
-        def _read_stats(self) -> dict[str, Any]:
-            return self.stats
-
-        def record(self, name: str, success: bool) -> None:
-            skill = self.get(name)
-            skill.meta.attempts += 1
-            skill.meta.successes += int(success)
-            self.stats[f"{self.env}/{name}"] = {
-                "successes": skill.meta.successes,
-                "attempts": skill.meta.attempts,
-            }
-
-        def _forget_stats(self, name: str) -> None:
-            self.stats.pop(f"{self.env}/{name}", None)
-
-    return SnapshotLibrary()
+    return SkillLibrary(env, stats=snapshot)
 
 
 def _digest(data: Any) -> str:
@@ -202,7 +172,7 @@ def _episode(job: dict[str, Any]) -> dict[str, Any]:
         "ended": s.ended,
         "wall_s": round(s.wall_s, 1),
         "stats_start": _digest(job["stats"]),
-        "stats_end": library.stats,
+        "stats_end": library.stats_snapshot(),
     }
 
 
@@ -324,13 +294,13 @@ def run_bench(
     Arms: ``settings.llm`` and, unless ``compare`` is None or the same spec, ``compare`` on
     the same seeds. Writes `crafter_bench.json`, a PNG and one JSON per episode
     (`episodes/<arm>/seed_<n>.json`) under `out_dir`."""
-    from envs.registry import adapter
+    from envs.registry import adapter, base_id
 
     if episodes < 1:
         raise ValueError("episodes must be at least 1")
     achievements = list(adapter(settings.env_id).load_rules().achievements)
     arms = [settings.llm] + ([compare] if compare and compare != settings.llm else [])
-    stats = read_stats_snapshot()
+    stats = read_stats_snapshot(base_id(settings.env_id))
     home = os.environ.get("MENDAKO_HOME")
     jobs = {
         arm: [

@@ -16,6 +16,7 @@ from agents.bench import (
     bootstrap_score,
     crafter_score,
     paired_lift,
+    read_stats_snapshot,
     run_bench,
     success_rates,
     unlock_matrix,
@@ -73,24 +74,26 @@ def test_unlock_matrix_and_rates_agree() -> None:
     assert success_rates(eps, ACH) == {"a": 100.0, "b": 0.0, "c": 50.0, "d": 0.0}
 
 
-def _stats(home: Path) -> Path:
-    path = home / "skills" / "stats.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _stats() -> dict:
     # a history that the episodes would change if they wrote it
-    path.write_text(json.dumps({"crafter/collect_wood": {"successes": 1, "attempts": 9}}))
-    return path
+    from skills.library import SkillLibrary
+
+    live = SkillLibrary("crafter", stats="live")
+    for ok in (True, False, False):
+        live.record("collect_wood", ok)
+    return live.stats_snapshot()
 
 
 @pytest.mark.slow
 def test_bench_episodes_start_from_one_snapshot_and_never_write_it(
     mendako_home: Path, tmp_path: Path
 ) -> None:
-    path = _stats(mendako_home)
-    before = path.read_bytes()
-    snapshot = json.loads(before)
+    snapshot = _stats()
+    store = mendako_home / "skills" / "stats.sqlite"
+    before = store.read_bytes()
     settings = RunSettings(seed=1000, max_env_steps=60)
-    report = run_bench(settings, 2, workers=2, out_dir=tmp_path / "out", compare=None)
-    assert path.read_bytes() == before  # never written
+    report = run_bench(settings, 2, workers=2, out_dir=tmp_path / "out", compare="none")
+    assert store.read_bytes() == before and read_stats_snapshot() == snapshot  # never written
     eps = report["per_episode"]
     assert [e["seed"] for e in eps] == [1000, 1001]
     assert {e["stats_start"] for e in eps} == {_digest(snapshot)}
@@ -98,6 +101,14 @@ def test_bench_episodes_start_from_one_snapshot_and_never_write_it(
     assert "none of these seeds were tuned on" in report["protocol"]["tuned_seeds"]
     lo, hi = report["score_ci95"]
     assert lo <= report["score"] <= hi
+    # the side-by-side arm: the same seeds with --llm none, and the paired lift
+    assert list(report["arms"]) == ["embedded", "none"]
+    none = report["arms"]["none"]
+    assert [e["seed"] for e in none["per_episode"]] == [1000, 1001]
+    assert {e["llm"] for e in none["per_episode"]} == {"none"}
+    lift = report["lift"]["score"]
+    assert lift["lift"] == pytest.approx(report["score"] - none["score"])
+    assert lift["lo"] <= lift["lift"] <= lift["hi"]
     # per-episode JSON and each episode's run folder in the driver's home
     for e in eps:
         saved = json.loads(
@@ -115,7 +126,7 @@ def test_bench_episodes_start_from_one_snapshot_and_never_write_it(
     across = run_bench(
         settings, 2, workers=2, out_dir=tmp_path / "across", compare=None, learn_across=True
     )
-    assert path.read_bytes() == before
+    assert store.read_bytes() == before and read_stats_snapshot() == snapshot
     first = json.loads((tmp_path / "across/episodes/embedded/seed_1000.json").read_text())
     second = across["per_episode"][1]
     assert first["stats_start"] == _digest(snapshot) and first["stats_end"] != snapshot
