@@ -22,6 +22,18 @@ def trace_list(
 
     runs = list_runs()
     render.runs_table(console, runs[:limit], total=len(runs))
+    _report_damage(runs[:limit])
+
+
+def _report_damage(runs: list) -> None:
+    """One warning line per damaged file of these runs (on stderr: the table stays clean)."""
+    from rich.text import Text
+
+    from agents._cli_common import err
+
+    for run_ in runs:
+        for problem in run_.damage():
+            err.print(Text(f"damaged: {problem}", style="yellow"))
 
 
 @trace_app.command("show")
@@ -47,8 +59,10 @@ def trace_show(
         run_ = find_run(run_id)
         if at == "list":
             render.checkpoints_table(console, run_, run_.checkpoints())
+            _report_damage([run_])
         elif at is not None:
             render.state_at(console, run_, run_.state_at(at), full=full)
+            _report_damage([run_])
         else:
             render.trace(console, run_, full=full, node=node, step=step)
     except user_errors() as e:
@@ -69,7 +83,9 @@ def trace_export(
     from graphs.trace import find_run
 
     try:
-        path = write_export(find_run(run_id), fmt, out)
+        run_ = find_run(run_id)
+        path = write_export(run_, fmt, out)
     except user_errors() as e:
         fail(str(e))
+    _report_damage([run_])
     console.print(f"wrote {path}", highlight=False)

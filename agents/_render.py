@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 TOP = 4  # candidates shown per step in live output
@@ -127,9 +129,17 @@ def trace(
     branches: dict[Any, Any] = {}
     for ev in run.events():
         kind = ev["kind"]
+        if kind == "damaged":  # a line of trace.jsonl that is not an event: marked, not hidden
+            mark = f"trace.jsonl line {ev['line']} skipped, not an event ({ev['error']}): "
+            root.add(Text(mark + repr(ev["text"]), style="bold red"))
+            continue
         if kind in ("start", "end", "resume"):
             if not filtered:
                 _lifecycle(root, ev)
+            continue
+        if kind != "node":  # the explorer's goal, reflex and wander events
+            if not filtered:
+                _episode_event(root, branches, ev, full=full)
             continue
         if node is not None and ev.get("node") != node:
             continue
@@ -137,6 +147,65 @@ def trace(
             continue
         _node_event(root, branches, ev, full=full)
     console.print(root)
+
+
+SHOWN_OPTIONS = 6  # options listed per decision without --full
+
+
+def decision_text(d: dict[str, Any], *, full: bool = False) -> str:
+    """One decision as a line: who chose what among which options, with the model's scores,
+    and whether it was forced or overridden (``full``: every option and every note)."""
+    role, choice = d.get("role", "?"), d.get("choice")
+    options, scores = list(d.get("options") or []), list(d.get("scores") or [])
+    if d.get("forced"):
+        why = "the only option" if options else "nothing feasible"
+        return f"decision {role}: forced {choice} ({why}, no model call)"
+    if scores and len(scores) == len(options):
+        ranked = sorted(zip(options, scores, strict=True), key=lambda x: -x[1])
+        listed = [f"{o}={p:.3f}" for o, p in ranked]
+    else:
+        listed = list(options)
+    more = ""
+    if not full and len(listed) > SHOWN_OPTIONS:
+        more = f", +{len(listed) - SHOWN_OPTIONS} more"
+        listed = listed[:SHOWN_OPTIONS]
+    what = "scores" if scores else "model said"
+    text = f"decision {role} ({d.get('method', '')}): chose {choice}; "
+    text += f"{what}: {', '.join(listed)}{more}"
+    if d.get("overridden_by"):
+        notes = list(d.get("notes") or [])
+        shown = notes if full else notes[:2]
+        rest = f" (+{len(notes) - len(shown)} more)" if len(notes) > len(shown) else ""
+        text += f"; changed by {d['overridden_by']}: {'; '.join(shown)}{rest}"
+    elif full and d.get("notes"):
+        text += f"; {'; '.join(d['notes'])}"
+    return text
+
+
+def _decisions(branch: Tree, up: dict[str, Any], *, full: bool) -> None:
+    for d in up.get("decisions") or []:
+        colour = "dim" if d.get("forced") else "green"
+        branch.add(f"[{colour}]{escape(decision_text(d, full=full))}[/]")
+
+
+def _episode_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, full: bool) -> None:
+    """The explorer's own events: a goal proposed (with its decision), a reflex, a wander."""
+    kind = ev["kind"]
+    if kind == "goal":
+        branch = root.add(
+            f"[bold green]goal[/] {escape(str(ev.get('goal')))} at env step {ev.get('env_steps')}"
+        )
+        _decisions(branch, ev, full=full)
+        branches.clear()  # each goal's steps are numbered from 0 again
+    elif kind == "reflex":
+        root.add(
+            f"[dim]reflex {escape(str(ev.get('skill')))}: {ev.get('stat')} "
+            f"{ev.get('before')} → {ev.get('after')} in {ev.get('steps')} steps[/]"
+        )
+    elif kind == "wander":
+        root.add(f"[dim]wander {ev.get('steps')} steps[/]")
+    else:
+        root.add(f"[dim]{escape(kind)}: {escape(str(ev.get('error') or ''))}[/]")
 
 
 def _lifecycle(root: Tree, ev: dict[str, Any]) -> None:
@@ -199,6 +268,7 @@ def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, ful
             )
         else:
             branch = step.add(f"{node} ({ms:.0f} ms) {cp}")
+    _decisions(branch, up, full=full)
     for x in up.get("llm_log", []):
         lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
         prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
@@ -297,9 +298,36 @@ def write_export(run: Run, fmt: str, out: Path | None = None) -> Path:
     """Write the export next to the run (or to `out`) and return its path."""
     if fmt not in ("json", "html"):
         raise ValueError(f"unknown export format {fmt!r}; choose json or html")
-    out = out or run.path / f"report.{fmt}"
-    if fmt == "json":
-        out.write_text(json.dumps(export_json(run), indent=1))
-    else:
-        out.write_text(export_html(run))
+    out = _export_target(run, fmt, out)
+    text = json.dumps(export_json(run), indent=1) if fmt == "json" else export_html(run)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, out)  # replaces a link at `out` itself, never writes through one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _export_target(run: Run, fmt: str, out: Path | None) -> Path:
+    """Where the export goes: `report.<fmt>` in the run's own folder (checked to be one),
+    or the file the user named: a folder gets `<run id>.<fmt>` in it; a missing folder, or a
+    symbolic link where the file would go, is refused with one line."""
+    from graphs.trace import runs_root, valid_run_id
+
+    if out is None:
+        valid_run_id(run.id)
+        folder = run.path
+        if folder.is_symlink() or folder.resolve().parent != runs_root().resolve():
+            raise ValueError(f"{folder} is not a run folder under {runs_root()}")
+        return folder / f"report.{fmt}"
+    out = Path(out).expanduser()
+    if out.is_dir() and not out.is_symlink():
+        out = out / f"{run.id}.{fmt}"
+    if out.is_symlink():
+        raise ValueError(f"{out} is a symbolic link: name a plain file to write the report to")
+    if not out.parent.is_dir():
+        raise ValueError(f"{out.parent}: no such folder to write the report in")
     return out

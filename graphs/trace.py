@@ -5,19 +5,21 @@ recorded with `--record`, the episode as `episode.gif`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from skills._home import mendako_home, write_json_atomic
+from skills._home import file_lock, mendako_home, write_json_atomic
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -37,6 +39,7 @@ def _state_types() -> list[type]:
         state_mod.SkillScore,
         state_mod.Verdict,
         state_mod.LLMExchange,
+        state_mod.Decision,
         state_mod.StepRecord,
         state_mod.AgentState,
     ]
@@ -44,6 +47,30 @@ def _state_types() -> list[type]:
 
 class RunNotFound(LookupError):
     """No run with that id (or unique id prefix)."""
+
+
+class RunDamaged(ValueError):
+    """A run's store (checkpoint database) cannot be read; the message names the file and
+    what can still be read."""
+
+
+class RunBusy(ValueError):
+    """The run is being run by a live process right now."""
+
+
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+"""What a run id (or a prefix of one) may look like: no path separators, no `..`."""
+
+
+def valid_run_id(run_id: str) -> str:
+    """`run_id` if it can name a run folder (letters, digits, `_ . -`; not `.`/`..`), else a
+    one-line RunNotFound, before any path is built from it."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id) or ".." in run_id:
+        raise RunNotFound(
+            f"{run_id!r} is not a run id (ids look like crafter__collect-wood__0__1700000000000;"
+            " see `mendako trace list`)"
+        )
+    return run_id
 
 
 def runs_root(home: Path | None = None) -> Path:
@@ -104,30 +131,121 @@ class Run:
         """`records.jsonl`: success-history writes made by this run (so a resume skips them)."""
         return self.path / "records.jsonl"
 
-    def meta(self) -> dict[str, Any]:
-        """The run's meta.json (empty if missing or unreadable)."""
+    @property
+    def lock_path(self) -> Path:
+        """`run.lock`: held (flock) by the process running the run; it holds that pid."""
+        return self.path / "run.lock"
+
+    def raw_meta(self) -> dict[str, Any]:
+        """meta.json as written (empty if missing or unreadable)."""
         try:
-            return json.loads(self.meta_path.read_text())
-        except (OSError, json.JSONDecodeError):
+            data = json.loads(self.meta_path.read_text())
+        except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
+
+    def meta(self) -> dict[str, Any]:
+        """The run's meta.json (empty if missing or unreadable), with `outcome` "crashed"
+        where it says "running" but no live process holds the run's lock."""
+        data = self.raw_meta()
+        if data.get("outcome") == "running" and not self.is_live():
+            data["outcome"] = "crashed"
+        return data
 
     def write_meta(self, **fields: Any) -> None:
-        """Update meta.json atomically.
+        """Update meta.json atomically, under the run's meta lock (a resume and a run, or
+        two resumes, never lose each other's fields).
 
         Not synced to disk: like the run's checkpoints (SQLite WAL, `synchronous=NORMAL`),
         the run folder survives the process being killed, not a power cut."""
-        write_json_atomic(self.meta_path, self.meta() | fields, durable=False)
+        with file_lock(self.path / ".meta.lock"):
+            write_json_atomic(self.meta_path, self.raw_meta() | fields, durable=False)
 
+    # ------------------------------------------------------------------ liveness
+    def hold(self) -> RunHold:
+        """Take the run's lock for this process (released by `RunHold.release` or by the
+        process dying); RunBusy if a live process holds it."""
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            pid = self.holder_pid()
+            raise RunBusy(
+                f"run {self.id} is running right now"
+                + (f" (process {pid})" if pid else "")
+                + ": wait for it, or stop that process first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return RunHold(fd)
+
+    def is_live(self) -> bool:
+        """Whether a live process holds the run's lock (is running or resuming it)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False  # no lock file: the run's process never took it, or is gone
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # also drops the probe's own shared lock
+        return False
+
+    def holder_pid(self) -> int | None:
+        """The pid written in run.lock by the last process that held it."""
+        try:
+            text = self.lock_path.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    # ------------------------------------------------------------------ events
     def events(self) -> Iterator[dict[str, Any]]:
-        """The events of trace.jsonl, in order; a torn last line (crash) is skipped."""
+        """The events of trace.jsonl, in order. A line that is not an event is not skipped
+        silently: it comes as `{"kind": "damaged", "line": n, "error": ..., "text": ...}`
+        (a torn last line, left by a crash, says so)."""
         if not self.trace_path.is_file():
             return
-        with self.trace_path.open() as f:
-            for line in f:
+        with self.trace_path.open("rb") as f:
+            for n, line in enumerate(f, start=1):
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
+                    ev = orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    torn = not line.endswith(b"\n")
+                    yield _damaged(n, "torn last line (a crash while writing)" if torn else e, line)
                     continue
+                if not isinstance(ev, dict) or not isinstance(ev.get("kind"), str):
+                    yield _damaged(n, "not an event object", line)
+                    continue
+                yield ev
+
+    def damage(self) -> list[str]:
+        """One line per thing in the run's folder that cannot be read (trace lines that are
+        not events, a checkpoint database that is not whole); empty when all is well."""
+        out = [
+            f"{self.trace_path}: line {e['line']} is not an event ({e['error']})"
+            for e in self.events()
+            if e["kind"] == "damaged"
+        ]
+        problem = _db_damage(self.db_path)
+        if problem:
+            out.append(f"{self.db_path}: {problem}")
+        return out
+
+    @contextlib.contextmanager
+    def reading_checkpoints(self) -> Iterator[None]:
+        """Turn a damaged checkpoint database into one RunDamaged line naming the file and
+        what can still be read."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            raise RunDamaged(
+                f"{self.db_path}: damaged ({e}); `trace show {self.id}` and `trace export` "
+                "still read its trace and meta.json; `--at` and `--resume` cannot"
+            ) from None
 
     def checkpointer(self) -> RunSaver:
         """A SQLite checkpointer over this run's database."""
@@ -146,18 +264,20 @@ class Run:
         return saver
 
     def checkpoints(self) -> list[StateSnapshot]:
-        """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`)."""
+        """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`);
+        RunDamaged when the database cannot be read."""
         from graphs.build import build_graph
 
         if not self.db_path.is_file():
             return []
-        saver = self.checkpointer()
-        try:
-            graph = build_graph(saver)
-            config = {"configurable": {"thread_id": self.id}}
-            return list(reversed(list(graph.get_state_history(config))))
-        finally:
-            saver.conn.close()
+        with self.reading_checkpoints():
+            saver = self.checkpointer()
+            try:
+                graph = build_graph(saver)
+                config = {"configurable": {"thread_id": self.id}}
+                return list(reversed(list(graph.get_state_history(config))))
+            finally:
+                saver.conn.close()
 
     def state_at(self, checkpoint: str) -> StateSnapshot:
         """The checkpoint with this id (or unique id prefix), or this index (`-1` = last)."""
@@ -174,6 +294,49 @@ class Run:
             what = "no checkpoint" if not found else f"{len(found)} checkpoints match"
             raise RunNotFound(f"{what} {checkpoint!r} in run {self.id} (see `trace show`)")
         return found[0]
+
+
+@dataclass
+class RunHold:
+    """This process's hold on a run's lock (see `Run.hold`)."""
+
+    fd: int
+    released: bool = field(default=False)
+
+    def release(self) -> None:
+        """Let go of the run (it is no longer running in this process)."""
+        if not self.released:
+            os.close(self.fd)
+            self.released = True
+
+
+def _damaged(n: int, error: object, line: bytes) -> dict[str, Any]:
+    text = line.decode("utf-8", "replace").rstrip("\n")
+    return {"kind": "damaged", "line": n, "error": str(error), "text": text[:120]}
+
+
+def _db_damage(path: Path) -> str | None:
+    """Why the SQLite file at `path` is not whole (header, size), or None: a cheap check of
+    its first 100 bytes, no query."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"unreadable ({e.strerror})"
+    if size == 0:
+        return None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "not a SQLite database (damaged header)"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    valid = head[24:28] == head[92:96]  # the page count is valid for this change counter
+    if valid and pages and size < page * pages:
+        return f"truncated ({size} of {page * pages} bytes)"
+    return None
 
 
 def checkpoint_id(snapshot: StateSnapshot) -> str:
@@ -257,10 +420,16 @@ def find_run(run_id: str, home: Path | None = None) -> Run:
         if not runs:
             raise RunNotFound("there are no runs yet")
         return runs[0]
+    valid_run_id(run_id)
     exact = root / run_id
-    if exact.is_dir():
+    if exact.is_dir() and not exact.is_symlink():
         return Run(run_id, exact)
-    matches = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(run_id)]
+    with os.scandir(root) as it:
+        matches = [
+            Path(e.path)
+            for e in it
+            if e.name.startswith(run_id) and e.is_dir(follow_symlinks=False)
+        ]
     if len(matches) == 1:
         return Run(matches[0].name, matches[0])
     if not matches:
@@ -271,7 +440,7 @@ def find_run(run_id: str, home: Path | None = None) -> Run:
 def list_runs(home: Path | None = None) -> list[Run]:
     """All runs, newest first (by the time stamp in the id); reads nothing but the folder."""
     with os.scandir(runs_root(home)) as it:
-        runs = [Run(e.name, Path(e.path)) for e in it if e.is_dir()]
+        runs = [Run(e.name, Path(e.path)) for e in it if e.is_dir(follow_symlinks=False)]
 
     def started(r: Run) -> int:
         tail = r.id.rsplit("__", 1)[-1]
