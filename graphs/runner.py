@@ -4,6 +4,7 @@ and resume a run that was killed, from its last checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -27,6 +28,35 @@ from graphs.trace import (
     event,
     find_run,
 )
+
+MAX_SEED = 2**32 - 1
+"""The largest world seed, unless the env's adapter declares its own `max_seed` (numpy's
+seeding, and so Crafter's, takes 0 .. 2**32 - 1)."""
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Refuse, with one ValueError line, numbers no run can use: step budgets that are not
+    positive, negative replans or rounds, a seed outside what the env takes."""
+    from envs.registry import adapter
+
+    positive = {
+        "max_env_steps": ("--max-steps", settings.max_env_steps),
+        "skill_budget": ("--skill-budget", settings.skill_budget),
+        "write_rounds": ("write rounds", settings.write_rounds),
+    }
+    for flag, value in positive.values():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{flag} must be a positive whole number of steps (got {value!r})")
+    if not isinstance(settings.max_replans, int) or settings.max_replans < 0:
+        raise ValueError(f"--max-replans must be 0 or more (got {settings.max_replans!r})")
+    top = int(getattr(adapter(settings.env_id), "max_seed", MAX_SEED))
+    if isinstance(settings.seed, bool) or not isinstance(settings.seed, int):
+        raise ValueError(f"--seed must be a whole number (got {settings.seed!r})")
+    if not 0 <= settings.seed <= top:
+        raise ValueError(
+            f"--seed {settings.seed} is outside what {settings.env_id} takes: 0..{top}"
+        )
+
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +104,10 @@ def run_goal(
     from envs.registry import adapter
 
     adapter(settings.env_id)  # fail on an unknown env before loading anything heavy
+    check_settings(settings)
     llm, scorer, library = resolve_parts(settings, llm, scorer, library)
     run = create_run(settings.env_id, goal, settings.seed)
+    hold = run.hold()  # `trace list` shows the run as crashed once this process is gone
     run.write_meta(
         goal=goal,
         env=settings.env_id,
@@ -87,13 +119,28 @@ def run_goal(
         outcome="running",
         started=time.time(),
     )
-    session, recorder = _open_env(settings, record, goal)
-    context = RunContext(
-        env=session, llm=llm, scorer=scorer, library=_Ledger(library, run), settings=settings
-    )
-    writer = TraceWriter(run)
-    writer.write("start", goal=goal, observation=session.describe())
-    return _drive(run, writer, {"goal": goal}, context, on_event, recorder)
+    with _crash_recorded(run, hold):
+        session, recorder = _open_env(settings, record, goal)
+        context = RunContext(
+            env=session, llm=llm, scorer=scorer, library=_Ledger(library, run), settings=settings
+        )
+        writer = TraceWriter(run)
+        writer.write("start", goal=goal, observation=session.describe())
+        return _drive(run, writer, {"goal": goal}, context, on_event, recorder)
+
+
+@contextlib.contextmanager
+def _crash_recorded(run: Run, hold: Any) -> Any:
+    """Hold the run's lock while the body runs; a run that raises is marked `crashed` (with
+    the error) before the error goes on, and the lock is let go either way."""
+    try:
+        yield
+    except BaseException as e:
+        first = (str(e).splitlines() or [""])[0][:300]
+        run.write_meta(outcome="crashed", message=f"{type(e).__name__}: {first}".rstrip(": "))
+        raise
+    finally:
+        hold.release()
 
 
 def resume_run(
@@ -111,17 +158,42 @@ def resume_run(
     run only reports how it ended.
     """
     run = find_run(run_id)
-    meta = run.meta()
-    if "settings" not in meta:
-        raise ValueError(f"run {run.id} has no settings in its meta.json: it cannot be resumed")
-    settings = _settings(meta["settings"])
-    goal = meta["goal"]
-    llm, scorer, library = resolve_parts(settings, llm, scorer, library)
-    saver = run.checkpointer()
+    hold = run.hold()  # RunBusy if the run is still going in another process
     try:
-        snapshot = build_graph(saver).get_state({"configurable": {"thread_id": run.id}})
-    finally:
-        saver.conn.close()
+        meta = run.meta()
+        if "settings" not in meta:
+            raise ValueError(f"run {run.id} has no settings in its meta.json: it cannot be resumed")
+        settings = _settings(meta["settings"])
+        check_settings(settings)
+        with run.reading_checkpoints():
+            saver = run.checkpointer()
+            try:
+                snapshot = build_graph(saver).get_state({"configurable": {"thread_id": run.id}})
+            finally:
+                saver.conn.close()
+        damage = run.damage()
+        for problem in damage:
+            log.warning("resuming despite damage: %s", problem)
+        llm, scorer, library = resolve_parts(settings, llm, scorer, library)
+    except BaseException:
+        hold.release()
+        raise
+    with _crash_recorded(run, hold):
+        return _resume(run, meta, settings, snapshot, damage, llm, scorer, library, on_event)
+
+
+def _resume(
+    run: Run,
+    meta: dict[str, Any],
+    settings: RunSettings,
+    snapshot: Any,
+    damage: list[str],
+    llm: Any,
+    scorer: Any,
+    library: Any,
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> RunSummary:
+    goal = meta["goal"]
     values = snapshot.values or {}
     actions = list(values.get("actions", []))
     session, recorder = _open_env(settings, bool(meta.get("record")), goal)
@@ -135,7 +207,8 @@ def resume_run(
         settings=settings,
     )
     writer = TraceWriter(run)
-    _recover_events(run, writer)
+    with run.reading_checkpoints():
+        _recover_events(run, writer)
     started = bool(snapshot.next) or bool(values)
     writer.write(
         "resume",
@@ -143,6 +216,7 @@ def resume_run(
         next=list(snapshot.next),
         replayed_steps=len(actions),
         observation=session.describe(),
+        **({"damage": damage} if damage else {}),
     )
     run.write_meta(outcome="running", resumes=int(meta.get("resumes", 0)) + 1)
     graph_input = None if started else {"goal": goal}
