@@ -1,13 +1,16 @@
-"""Bootstrap of the sandbox child: run as ``python -I -S -B -u _child.py``, never imported.
+"""Bootstrap of the sandbox child: its source is run as ``python -I -S -B -u -c SOURCE``
+inside bubblewrap (see `_boundary`), never imported by mendako.
 
 It stays import-light (no site, no numpy/torch) so a skill starts in a few milliseconds.
-Order matters: read the init message, lock the process down (rlimits, landlock, seccomp,
-poisoned modules), then execute the skill with curated builtins and call ``run(api)``
-where ``api`` forwards to the parent over stdin/stdout. The skill's own prints go to fd 2.
+Order matters: read the init message, apply rlimits and poison modules, then execute the
+skill with curated builtins and call ``run(api)`` where ``api`` forwards to the parent over
+stdin/stdout. The skill's own prints go to fd 2. None of this is the security boundary (a
+skill that escapes the Python layers is still inside the namespaces and seccomp filter);
+it keeps honest mistakes readable.
 
 Wire format: 4-byte big-endian length + payload. Parent -> child payloads are ``marshal``
-(trusted); child -> parent payloads are ``repr`` of plain data, which the parent reads with
-``ast.literal_eval`` so nothing the child sends can run code in the parent.
+(trusted); child -> parent payloads are JSON of plain data (tuples as ``{"t": [...]}``,
+dicts as ``{"d": [[key, value], ...]}`` with str keys), which the parent decodes itself.
 """
 
 from __future__ import annotations
@@ -68,8 +71,48 @@ def _recv() -> object:
     return marshal.loads(_read_exact(size))
 
 
+try:  # the C string escaper alone: importing json would pull in re (~10 ms of start-up)
+    from _json import encode_basestring_ascii as _quote
+except ImportError:  # pragma: no cover - a Python built without _json
+    from json import dumps as _quote
+
+
+def _json(value: object, out: list) -> None:
+    """Append the JSON of `_plain` data; tuples as ``{"t": [...]}``, dicts as ``{"d": ...}``."""
+    kind = type(value)
+    if kind is str:
+        out.append(_quote(value))
+    elif value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is int or kind is float:
+        out.append(repr(value))  # finite, checked by _plain
+    elif kind is list or kind is tuple:
+        out.append("[" if kind is list else '{"t":[')
+        for i, item in enumerate(value):  # type: ignore[arg-type]
+            if i:
+                out.append(",")
+            _json(item, out)
+        out.append("]" if kind is list else "]}")
+    elif kind is dict:
+        out.append('{"d":[')
+        for i, (key, item) in enumerate(value.items()):  # type: ignore[attr-defined]
+            out += [",[" if i else "[", _quote(key), ","]
+            _json(item, out)
+            out.append("]")
+        out.append("]}")
+    else:
+        raise TypeError(f"{kind.__name__} is not plain data")
+
+
 def _send(message: tuple) -> None:
-    data = repr(message).encode("utf-8", "backslashreplace")
+    out = ["[", _quote(message[0])]
+    for value in message[1:]:
+        out.append(",")
+        _json(value, out)
+    out.append("]")
+    data = "".join(out).encode("ascii")
     if len(data) > _MAX_MESSAGE_BYTES:
         raise ValueError("api call arguments are too large (over 1 MiB)")
     data = len(data).to_bytes(4, "big") + data
@@ -81,19 +124,23 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
 def _plain(value: object, depth: int = 0) -> object:
-    """Copy `value` as exact builtin plain data, so its repr is a literal the parent can read."""
+    """Copy `value` as exact builtin plain data (str dict keys, 64-bit ints, finite floats)."""
     kind = type(value)
     if depth > 20:
         raise TypeError("api argument is nested too deeply")
     if kind in _PLAIN_SCALARS:
         if kind is float and (value != value or value in (float("inf"), float("-inf"))):
             raise TypeError("api arguments must be finite floats")
+        if kind is int and not -(1 << 63) <= value < (1 << 63):  # type: ignore[operator]
+            raise TypeError("api arguments must be 64-bit ints")
         return value
     if kind is list or kind is tuple:
         items = [_plain(v, depth + 1) for v in value]  # type: ignore[attr-defined]
         return items if kind is list else tuple(items)
     if kind is dict:
-        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
+        if not all(type(k) is str for k in value):  # type: ignore[attr-defined]
+            raise TypeError("api argument dicts must have str keys")
+        return {k: _plain(v, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
     raise TypeError(
         f"api arguments must be plain data (str/int/float/bool/None/list/tuple/dict), "
         f"not {kind.__name__}"
@@ -157,11 +204,18 @@ def _make_api(methods: frozenset, props: frozenset) -> object:
     return Api()
 
 
+# Helpers that evaluate text or set attributes named at run time (the static check refuses
+# them by name too; a facade without them leaves nothing to reach by a computed name).
+_HIDDEN = frozenset({"get_type_hints", "ForwardRef", "make_dataclass", "update_wrapper"})
+
+
 class _Module:
     """What `import x` gives a skill: the module's public, non-module attributes."""
 
     def __init__(self, module: object) -> None:
         for key, value in vars(module).items():
+            if key in _HIDDEN:
+                continue
             if not key.startswith("_") and type(value) is not type(sys):
                 object.__setattr__(self, key, value)
         object.__setattr__(self, "_name", module.__name__)
@@ -230,26 +284,8 @@ def _restricted_builtins(allowed_imports: frozenset) -> dict:
     return safe
 
 
-def _kernel_layers(scratch: str) -> list:
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    try:
-        import _kernel
-    except Exception:  # noqa: BLE001 - no ctypes on this build: run without these layers
-        return []
-    finally:
-        sys.path.remove(here)
-    stdlib = os.path.dirname(os.__file__)
-    layers = []
-    if _kernel.landlock(read_only=[stdlib], read_write=[scratch]):
-        layers.append("landlock")
-    if _kernel.seccomp():
-        layers.append("seccomp")
-    return layers
-
-
 def _lock_down(init: dict) -> list:
-    """Apply every OS-level limit that is available; return the names of those applied."""
+    """Apply the rlimits that are available; return the names of those applied."""
     applied = []
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-size writes fail with EFBIG instead
     mem = init["memory_limit_mb"] * 1024 * 1024
@@ -272,8 +308,6 @@ def _lock_down(init: dict) -> list:
         except (ValueError, OSError):
             pass
     os.chdir(init["scratch"])
-    if init.get("kernel", True):
-        applied += _kernel_layers(init["scratch"])
     for mod in _POISONED_MODULES:
         sys.modules[mod] = None  # type: ignore[assignment]  # later imports fail
     return applied

@@ -2,19 +2,22 @@
 
 One `Session` per skill run. It is single-threaded: a selector waits on the child's RPC pipe
 and its output pipe with the remaining time as timeout, so a child that stops reading, floods
-output or loops forever can never block the parent past the deadline.
+output or loops forever can never block the parent past the deadline. The child is treated
+as hostile: frames are capped at `MAX_FRAME_BYTES`, decoded as JSON into plain data only
+(str-keyed dicts, lists, tuples, bounded ints, finite floats: nothing that hashes a value the
+child chose), checked against the deadline one by one, and a child that is past its limit,
+or that does not exit after reporting, is killed and its run is a failure whatever it said.
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
+import json
 import marshal
 import math
 import os
 import select
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,12 +28,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from skills.code._boundary import SCRATCH, Boundary
 from skills.code._static import ALLOWED_IMPORTS
 
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
 MAX_FRAME_BYTES = 1 << 20
 MAX_OUTPUT_BYTES = 64 * 1024
 STOP_GRACE_S = 0.5
+EXIT_GRACE_S = 1.0
+"""How long a child that reported its result may take to exit before it is killed."""
+MAX_INT_DIGITS = 20
+MAX_DEPTH = 32
 
 # Matched by class name (anywhere in the MRO) because the classes live in envs/ and the
 # sandbox must not depend on them.
@@ -46,17 +54,64 @@ class DeadlineExceeded(Exception):
 
 
 @cache
-def isolation_prefix() -> tuple[str, ...]:
-    """Command prefix that puts the child in its own network namespace, if this host allows it."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return ()
-    prefix = (unshare, "-n") if os.geteuid() == 0 else (unshare, "-r", "-n")
+def child_source() -> str:
+    """The child bootstrap's source, run with ``python -c`` (no file of mendako's is bound)."""
+    return CHILD_SCRIPT.read_text()
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("non-finite float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError("int too long")
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not plain data")
+
+
+def _unwire(value: Any, depth: int = 0) -> Any:
+    """Child JSON -> plain data: ``{"t": [...]}`` is a tuple, ``{"d": [[k, v]]}`` a dict."""
+    if depth > MAX_DEPTH:
+        raise ValueError("nested too deeply")
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if type(value) is list:
+        return [_unwire(v, depth + 1) for v in value]
+    if type(value) is dict and len(value) == 1:
+        tag, items = next(iter(value.items()))
+        if tag == "t" and type(items) is list:
+            return tuple(_unwire(v, depth + 1) for v in items)
+        if tag == "d" and type(items) is list:
+            out: dict[str, Any] = {}
+            for pair in items:
+                if not (type(pair) is list and len(pair) == 2 and type(pair[0]) is str):
+                    raise ValueError("dict entries must be [str, value] pairs")
+                out[pair[0]] = _unwire(pair[1], depth + 1)
+            return out
+    raise ValueError("not a tagged value")
+
+
+def decode_frame(payload: bytes) -> list[Any]:
+    """One child frame -> ``[tag, value, ...]`` of plain data; `ProtocolError` otherwise."""
     try:
-        ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=5).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        ok = False
-    return prefix if ok else ()
+        raw = json.loads(
+            payload.decode("ascii"),
+            parse_float=_finite,
+            parse_int=_bounded_int,
+            parse_constant=_no_constant,
+        )
+        if not (type(raw) is list and raw and type(raw[0]) is str):
+            raise ValueError("message is not a tagged list")
+        return [raw[0], *(_unwire(v) for v in raw[1:])]
+    except (ValueError, TypeError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"undecodable message ({type(exc).__name__}: {exc})"[:200]) from None
 
 
 def manifest(api: object, allowed: Iterable[str] | None) -> tuple[list[str], list[str]]:
@@ -133,11 +188,14 @@ class Session:
     memory_limit_mb: int
     scratch: Path
     func_name: str = "run"
+    boundary: Boundary | None = None
+    """Run inside this OS boundary; None runs a plain child (trusted or explicitly unsafe)."""
     calls: int = 0
     outcome: tuple[str, str, str] | None = None  # (kind, message, traceback) from the child
     stop: tuple[str, str] | None = None  # (error kind, message) of an api stop
     timed_out: bool = False
     protocol_error: str | None = None
+    lingered: bool = False  # reported a result, then did not exit in time (killed)
     hardening: list[str] = field(default_factory=list)
     output: bytearray = field(default_factory=bytearray)
     output_dropped: int = 0
@@ -146,19 +204,22 @@ class Session:
     def run(self) -> None:
         """Start the child and serve it until it ends, fails or runs out of time."""
         start = time.perf_counter()
-        self.deadline = start + self.time_limit_s
-        cmd = [*isolation_prefix(), sys.executable, "-I", "-S", "-B", "-u", str(CHILD_SCRIPT)]
+        self.deadline = self.limit_at = start + self.time_limit_s
+        b = self.boundary
+        python = b.python if b is not None else sys.executable
+        program = [python, "-I", "-S", "-B", "-u", "-c", child_source()]
+        pipes: dict[str, Any] = {
+            "stdin": subprocess.PIPE,
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "start_new_session": True,
+            "close_fds": True,
+        }
         try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=self.scratch,
-                env={},
-                start_new_session=True,
-                close_fds=True,
-            )
+            if b is not None:
+                proc = b.spawn(program, **pipes)
+            else:
+                proc = subprocess.Popen(program, cwd=self.scratch, env={}, **pipes)
         except OSError as exc:
             self.protocol_error = f"cannot start the sandbox child: {exc}"
             return
@@ -166,7 +227,10 @@ class Session:
         try:
             self._serve(proc)
         except DeadlineExceeded:
-            self.timed_out = True
+            if self.outcome is not None and time.perf_counter() < self.limit_at:
+                self.lingered = True  # reported, then held its pipes open instead of exiting
+            else:
+                self.timed_out = True
         except ProtocolError as exc:
             self.protocol_error = str(exc)
         finally:
@@ -183,7 +247,7 @@ class Session:
             "methods": self.methods,
             "props": self.props,
             "imports": sorted(ALLOWED_IMPORTS),
-            "scratch": str(self.scratch),
+            "scratch": SCRATCH if self.boundary is not None else str(self.scratch),
             "memory_limit_mb": int(self.memory_limit_mb),
             "cpu_limit_s": int(math.ceil(self.time_limit_s)) + 1,
         }
@@ -229,44 +293,35 @@ class Session:
 
     def _handle_frames(self, buf: bytearray) -> None:
         while len(buf) >= 4:
+            if self.outcome is not None:
+                raise ProtocolError("message after the final report")
             size = int.from_bytes(buf[:4], "big")
             if size > MAX_FRAME_BYTES:
                 raise ProtocolError(f"message of {size} bytes exceeds the limit")
             if len(buf) < 4 + size:
                 return
+            if time.perf_counter() >= self.deadline:
+                raise DeadlineExceeded  # nothing that arrives late counts, a "done" least of all
             payload = bytes(buf[4 : 4 + size])
             del buf[: 4 + size]
-            self._handle(self._decode(payload))
+            self._handle(decode_frame(payload))
 
-    @staticmethod
-    def _decode(payload: bytes) -> tuple[Any, ...]:
-        try:
-            message = ast.literal_eval(payload.decode("utf-8"))
-        except (
-            ValueError,
-            SyntaxError,
-            TypeError,
-            MemoryError,
-            RecursionError,
-            UnicodeDecodeError,
-        ) as exc:
-            raise ProtocolError(f"undecodable message ({type(exc).__name__})") from None
-        if not (isinstance(message, tuple) and message and isinstance(message[0], str)):
-            raise ProtocolError("message is not a tagged tuple")
-        return message
-
-    def _handle(self, message: tuple[Any, ...]) -> None:
+    def _handle(self, message: list[Any]) -> None:
         tag = message[0]
         if tag in ("call", "get"):
             self._send(self._dispatch(message))
-        elif tag == "hello" and len(message) == 2 and isinstance(message[1], list):
-            self.hardening = [str(x) for x in message[1]]
-        elif tag == "done" and len(message) == 4 and all(isinstance(x, str) for x in message[1:]):
+        elif tag == "hello" and len(message) == 2 and type(message[1]) is list:
+            self.hardening = [x for x in message[1] if type(x) is str and x.startswith("RLIMIT_")][
+                :16
+            ]
+        elif tag == "done" and len(message) == 4 and all(type(x) is str for x in message[1:]):
+            if message[1] not in ("ok", "exception", "memory", "stop"):
+                raise ProtocolError(f"unknown outcome {message[1][:40]!r}")
             self.outcome = (message[1], message[2][:2000], message[3][:4000])
         else:
-            raise ProtocolError(f"unexpected message {tag!r}")
+            raise ProtocolError(f"unexpected message {str(tag)[:40]!r}")
 
-    def _dispatch(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _dispatch(self, message: list[Any]) -> tuple[Any, ...]:
         self.calls += 1
         if self.stop is not None:
             return ("stop", self._stop_name, self.stop[1])
@@ -275,12 +330,7 @@ class Session:
         if not isinstance(name, str) or name not in table:
             return ("err", "AttributeError", f"api has no public attribute {name!r}")
         if tag == "call":
-            if not (
-                len(message) == 4
-                and isinstance(message[2], tuple)
-                and isinstance(message[3], dict)
-                and all(isinstance(k, str) for k in message[3])
-            ):
+            if not (len(message) == 4 and type(message[2]) is tuple and type(message[3]) is dict):
                 raise ProtocolError("malformed call")
         try:
             target = getattr(self.api, name)
@@ -319,9 +369,9 @@ class Session:
     def _finish(self, proc: subprocess.Popen[bytes]) -> None:
         if not (self.timed_out or self.protocol_error):
             try:
-                self.returncode = proc.wait(timeout=1.0)
+                self.returncode = proc.wait(timeout=EXIT_GRACE_S)
             except subprocess.TimeoutExpired:
-                pass
+                self.lingered = self.outcome is not None
         if self.returncode is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)

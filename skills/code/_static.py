@@ -1,9 +1,13 @@
 """Static validation of a code skill's source, run in the parent before anything executes.
 
-This is the first of three layers (static check, restricted builtins in the child, OS limits
-on the child process). It rejects the well-known Python sandbox escapes by shape: imports
-outside a small allowlist, dunder and frame-walking attributes, the names that evaluate or
-open things, and ``str.format`` on strings that are not literals.
+A first filter with clear messages, not the security boundary (that is the OS sandbox in
+`_boundary`). It rejects the well-known Python sandbox escapes by shape: imports outside a
+small allowlist, dunder and frame-walking attributes (also as match keyword patterns), the
+names that evaluate or open things, ``str.format`` on strings that are not literals, and the
+ways of building a class or an attribute name at run time that the standard library then
+trusts: three-argument ``type()``, metaclasses, class patterns on classes the skill did not
+define, ``typing.get_type_hints`` (evaluates text), ``dataclasses.make_dataclass`` and
+``functools.update_wrapper`` (set computed attribute names).
 """
 
 from __future__ import annotations
@@ -38,7 +42,14 @@ _FORBIDDEN_ATTRS = frozenset(
         "ag_code", "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
         "f_trace", "tb_frame", "tb_next", "func_globals", "func_code", "im_func", "im_self",
         "mro", "format_map",
+        # standard-library helpers that evaluate text or set attributes named at run time
+        "get_type_hints", "ForwardRef", "make_dataclass", "update_wrapper", "new_class",
     }
+)
+# Types whose positional class pattern (`case int(x)`) binds the subject itself.
+_PATTERN_TYPES = frozenset(
+    {"bool", "bytearray", "bytes", "dict", "float", "frozenset", "int", "list", "set", "str",
+     "tuple"}
 )
 # fmt: on
 # Dunder methods a skill may define on its own classes (defining them reaches nothing).
@@ -116,12 +127,13 @@ def check_source(source: str, func_name: str = "run") -> None:
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
+    classes = frozenset(n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef))
 
     for node in ast.walk(tree):
-        _check_node(node, parents)
+        _check_node(node, parents, classes)
 
 
-def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
+def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST], classes: frozenset[str]) -> None:
     if isinstance(node, ast.Import):
         for alias in node.names:
             if alias.name not in ALLOWED_IMPORTS:
@@ -138,7 +150,7 @@ def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
                 f"(allowed: {', '.join(sorted(ALLOWED_IMPORTS))})",
             )
         for alias in node.names:
-            if alias.name == "*" or alias.name.startswith("_"):
+            if alias.name == "*" or alias.name.startswith("_") or alias.name in _FORBIDDEN_ATTRS:
                 raise _reject(node, f"`from {node.module} import {alias.name}` is not allowed")
     elif isinstance(node, ast.Name):
         if node.id in _FORBIDDEN_NAMES:
@@ -147,9 +159,22 @@ def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
             raise _reject(node, f"dunder name {node.id!r} is not allowed")
         if node.id in _LITERAL_NAME_ONLY:
             _check_literal_name_call(node, parents)
+        if node.id in _FORBIDDEN_ATTRS:
+            raise _reject(node, f"use of {node.id!r} is not allowed")
+        if node.id == "type":
+            call = parents.get(node)
+            if isinstance(call, ast.Call) and call.func is node and len(call.args) != 1:
+                raise _reject(node, "`type(...)` with other than one argument is not allowed")
     elif isinstance(node, ast.Attribute):
         _check_attribute(node, parents)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, ast.ClassDef):
+            if node.keywords:
+                raise _reject(
+                    node, f"class {node.name!r}: metaclasses and class keywords are not allowed"
+                )
+            if any(isinstance(b, ast.Name) and b.id == "type" for b in node.bases):
+                raise _reject(node, f"class {node.name!r}: subclassing `type` is not allowed")
         if node.name.startswith("__"):
             in_class = isinstance(parents.get(node), ast.ClassDef)
             if not (in_class and node.name in _DEFINABLE_DUNDERS):
@@ -162,8 +187,18 @@ def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
             raise _reject(node, "global dunder name is not allowed")
     elif isinstance(node, ast.MatchClass):
         for attr in node.kwd_attrs:
-            if attr.startswith("_"):
-                raise _reject(node, f"match on private attribute {attr!r} is not allowed")
+            if attr.startswith("_") or attr in _FORBIDDEN_ATTRS:
+                raise _reject(node, f"match on attribute {attr!r} is not allowed")
+        if node.patterns:
+            # Positional patterns read the attributes named by the class's __match_args__;
+            # only classes whose __match_args__ comes from this source (or none) are safe.
+            cls = node.cls
+            if not (isinstance(cls, ast.Name) and (cls.id in _PATTERN_TYPES or cls.id in classes)):
+                raise _reject(
+                    node,
+                    "positional class patterns are only allowed on builtin types and on "
+                    "classes defined in the skill",
+                )
     elif isinstance(node, ast.Constant) and isinstance(node.value, str):
         if _DUNDER_IN_STRING.search(node.value):
             raise _reject(node, "string constants naming dunders are not allowed")

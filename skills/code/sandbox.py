@@ -1,17 +1,21 @@
 """Run LLM-written code skills (Voyager-style ``def run(api)``) in a locked-down child process.
 
-Three layers, each assuming the one before it failed:
+Security rests on the operating system (`_boundary`): the child runs under bubblewrap as
+uid/gid 65534 in fresh user/pid/mount/net/ipc/uts/cgroup namespaces with a read-only view of
+the interpreter, a private tmpfs and a seccomp allowlist. In front of it, two Python-level
+filters keep honest mistakes readable and turn the usual escapes into clear messages:
 
 1. `check_source` rejects escapes by shape before anything runs (imports outside a small
-   allowlist, dunder/frame attributes, eval/exec/open, ``str.format`` on non-literals).
+   allowlist, dunder/frame attributes, eval/exec/open, ``str.format`` on non-literals,
+   class patterns, run-time-built names handed to typing/dataclasses/functools).
 2. The child executes the skill with curated builtins, a guarded ``__import__`` that hands
-   out public-only module facades, and an ``api`` proxy that forwards calls over a pipe.
-3. The child process itself is limited: rlimits (address space, CPU, no file writes, no
-   forks, few fds), its own scratch directory, its own network namespace where ``unshare``
-   works, and poisoned ``socket``/``subprocess``/``ctypes`` modules.
+   out public-only module facades, an ``api`` proxy that forwards calls over a pipe, and
+   rlimits (address space, CPU, no file writes, no processes, few fds).
 
-The parent serves api calls (public allowlisted names only, plain data both ways), enforces
-the wall clock, and turns every way a skill can end into a `SandboxResult`.
+The parent serves api calls (public allowlisted names only, plain data both ways), treats
+every frame from the child as hostile, enforces the wall clock, and turns every way a skill
+can end into a `SandboxResult`. Where the machine cannot give the OS boundary, untrusted
+code is refused (``error_kind="unavailable"``) unless ``MENDAKO_UNSAFE_SANDBOX=1``.
 """
 
 from __future__ import annotations
@@ -23,21 +27,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from skills.code._runner import Session, isolation_prefix, manifest
+from skills.code._boundary import UNSAFE_ENV, boundary, problem, unsafe_allowed
+from skills.code._runner import Session, manifest
 from skills.code._static import ALLOWED_IMPORTS, SkillRejected, check_source
 
 __all__ = [
     "ALLOWED_IMPORTS",
+    "UNSAFE_ENV",
     "ErrorKind",
     "SandboxResult",
     "SkillRejected",
+    "boundary_problem",
     "check_source",
     "run_code_skill",
 ]
 
 ErrorKind = Literal[
-    "rejected", "exception", "timeout", "memory", "crashed", "budget", "episode_over"
+    "rejected",
+    "unavailable",
+    "exception",
+    "timeout",
+    "memory",
+    "crashed",
+    "budget",
+    "episode_over",
 ]
+
+
+def boundary_problem() -> str | None:
+    """Why this machine cannot sandbox untrusted code (one line), or None when it can."""
+    return problem()
 
 
 @dataclass(frozen=True)
@@ -82,18 +101,32 @@ def run_code_skill(
     allowed: frozenset[str] | None = None,
     scratch_dir: Path | None = None,
     func_name: str = "run",
+    trusted: bool = False,
 ) -> SandboxResult:
     """Check `source`, then run its ``run(api)`` in a sandboxed child against `api`.
 
     `allowed` names the api attributes the skill may use (public names only; default: all
     public attributes of `api`). Never raises for anything the skill does; a rejected source
-    is reported as ``error_kind="rejected"``.
+    is reported as ``error_kind="rejected"``. Untrusted code (the default) needs the OS
+    boundary: without it the result is ``error_kind="unavailable"`` with what is missing,
+    unless ``MENDAKO_UNSAFE_SANDBOX=1``; `trusted` code (mendako's shipped skills) runs
+    inside the boundary when there is one and in a plain child when there is not.
     """
     start = time.perf_counter()
     try:
         check_source(source, func_name)
     except SkillRejected as exc:
         return SandboxResult(False, str(exc), "rejected", 0, time.perf_counter() - start, "")
+    if not trusted and boundary() is None and not unsafe_allowed():
+        return SandboxResult(
+            False,
+            f"refused to run untrusted code without an OS sandbox: {problem()}; set "
+            f"{UNSAFE_ENV}=1 to run it with the Python-level checks only",
+            "unavailable",
+            0,
+            time.perf_counter() - start,
+            "",
+        )
     return _run_unchecked(
         source,
         api,
@@ -131,6 +164,7 @@ def _run_unchecked(
         memory_limit_mb=memory_limit_mb,
         scratch=scratch,
         func_name=func_name,
+        boundary=boundary(),
     )
     try:
         session.run()
@@ -140,19 +174,30 @@ def _run_unchecked(
     return _result(session, time.perf_counter() - start)
 
 
+BOUNDARY_LAYERS = (
+    "bwrap",
+    "uid 65534",
+    "userns",
+    "pidns",
+    "mountns",
+    "netns",
+    "ipcns",
+    "utsns",
+    "seccomp allowlist",
+)
+
+
 def _result(s: Session, wall_s: float) -> SandboxResult:
     out = s.output.decode("utf-8", "replace")
     if s.output_dropped:
         out += f"\n... [{s.output_dropped} more bytes of output dropped]"
-    hardening = tuple(s.hardening) + (("netns",) if isolation_prefix() else ())
+    hardening = tuple(s.hardening) + (BOUNDARY_LAYERS if s.boundary is not None else ())
     kind: ErrorKind | None
     tb = ""
+    # What the parent saw itself comes first; the child's own report only counts when the
+    # child also ended in time and on its own.
     if s.stop is not None:
         kind, error = s.stop[0], s.stop[1]  # type: ignore[assignment]
-    elif s.outcome is not None and s.outcome[0] == "ok":
-        kind, error = None, None
-    elif s.outcome is not None and s.outcome[0] in ("exception", "memory"):
-        kind, error, tb = s.outcome[0], s.outcome[1], s.outcome[2]  # type: ignore[assignment]
     elif s.timed_out:
         kind, error = (
             "timeout",
@@ -160,6 +205,12 @@ def _result(s: Session, wall_s: float) -> SandboxResult:
         )
     elif s.protocol_error is not None:
         kind, error = "crashed", f"sandbox protocol error: {s.protocol_error}"
+    elif s.lingered:
+        kind, error = "crashed", "the skill process did not exit after reporting (killed)"
+    elif s.outcome is not None and s.outcome[0] == "ok" and s.returncode == 0:
+        kind, error = None, None
+    elif s.outcome is not None and s.outcome[0] in ("exception", "memory"):
+        kind, error, tb = s.outcome[0], s.outcome[1], s.outcome[2]  # type: ignore[assignment]
     else:
         kind, error = _classify_exit(s.returncode, out, s.time_limit_s)
     return SandboxResult(
