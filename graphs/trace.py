@@ -39,7 +39,6 @@ def _state_types() -> list[type]:
         state_mod.SkillScore,
         state_mod.Verdict,
         state_mod.LLMExchange,
-        state_mod.Decision,
         state_mod.StepRecord,
         state_mod.AgentState,
     ]
