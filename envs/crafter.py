@@ -73,13 +73,13 @@ class CrafterEnv(gymnasium.Env):
     ``info`` (after reset and every step) holds ``inventory`` and ``achievements`` (dict
     copies), ``player_pos`` and ``facing`` (tuples, world ``(x, y)``), ``step``,
     ``sleeping``, ``daylight``, ``discount`` and ``local_view``: a ``(9, 7)`` numpy array of
-    names (``str`` objects, dtype ``object``) indexed ``[x, y]`` with ``x`` in ``pos[0]-4..pos[0]+4`` and ``y`` in
-    ``pos[1]-3..pos[1]+3`` (the cells drawn in the image; the player is at ``[4, 3]``). A
-    cell holds the creature on it (player, cow, zombie, skeleton, arrow, plant) or else its
-    material (water, grass, stone, path, sand, tree, lava, coal, iron, diamond, table,
-    furnace); cells outside the world are ``"unknown"``. ``local_materials`` is the same
-    crop with materials only (visible under creatures in the image). Crafter's whole-world
-    ``semantic`` map is privileged and never returned.
+    names (``str`` objects, dtype ``object``) indexed ``[x, y]`` with ``x`` in
+    ``pos[0]-4..pos[0]+4`` and ``y`` in ``pos[1]-3..pos[1]+3`` (the cells drawn in the image;
+    the player is at ``[4, 3]``). A cell holds the creature on it (player, cow, zombie,
+    skeleton, arrow, plant) or else its material (water, grass, stone, path, sand, tree, lava,
+    coal, iron, diamond, table, furnace); cells outside the world are ``"unknown"``.
+    ``local_materials`` is the same crop with materials only (visible under creatures in the
+    image). Crafter's whole-world ``semantic`` map is privileged and never returned.
 
     ## Rewards
     +1 the first time each achievement is unlocked in an episode; +/-0.1 per health point
@@ -364,7 +364,9 @@ class CrafterAdapter(EnvAdapter):
     kinds = KINDS
     view_cells = VIEW[0] * VIEW[1]
 
-    def make(self, env_id: str = "crafter", *, seed: int = 0, goal: str | None = None) -> CrafterEnv:
+    def make(
+        self, env_id: str = "crafter", *, seed: int = 0, goal: str | None = None
+    ) -> CrafterEnv:
         """A :class:`CrafterEnv` that skips drawing frames (``render()`` draws on request);
         the goal is read by the planner alone."""
         del goal

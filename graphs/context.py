@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
+
+from agents.llm import Scorer
+from envs.registry import EnvSession
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,16 +50,33 @@ class RunSettings:
     """Game manual for `reward="manual"`; default: the shipped `envs/data/crafter_manual.md`."""
 
 
+class Library(Protocol):
+    """What a run asks of the skill library (`skills.library.SkillLibrary`, or the runner's
+    ledger around it)."""
+
+    def get(self, name: str) -> Any:
+        """The skill called `name` (KeyError if none)."""
+        ...
+
+    def record(self, name: str, success: bool) -> None:
+        """Add one attempt to the skill's success history."""
+        ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunContext:
     """Everything nodes need besides the state; the env is live (not serialisable), so here."""
 
-    env: Any
-    """The live environment session (an `envs.registry.EnvSession`)."""
+    env: EnvSession
+    """The live environment session (its adapter is the env's contract, `envs.contract`)."""
     llm: BaseChatModel
     """Chat model for planning (structured output) and judging."""
-    scorer: Any
-    """Log-likelihood scorer for SayCan usefulness (`agents.llm.Scorer`)."""
-    library: Any
-    """The skill library (`skills.library.SkillLibrary`)."""
+    scorer: Scorer
+    """Log-likelihood scorer for SayCan usefulness."""
+    library: Library
+    """The skill library."""
     settings: RunSettings = field(default_factory=RunSettings)

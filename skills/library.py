@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from envs.registry import UnknownEnvError, adapter
 from skills._home import file_lock, mendako_home, write_json_atomic
 from skills._stats import Snapshot, StatsStore
 from skills._stats import key as stats_key
@@ -71,6 +72,16 @@ class SkillRefused(ValueError):
 def builtin_root() -> Path:
     """The folder of skills shipped inside the mendako package."""
     return Path(str(resources.files("skills") / "builtin"))
+
+
+def builtin_dir(env: str) -> Path:
+    """The folder of `env`'s shipped skills: its adapter's own (an env plugin ships them in
+    its package, ``EnvAdapter.skills_dir``), else mendako's ``skills/builtin/<env>/``."""
+    try:
+        own = adapter(env).skills_dir()
+    except UnknownEnvError:
+        own = None
+    return own if own is not None else builtin_root() / env
 
 
 def valid_name(name: str) -> str:
@@ -229,7 +240,7 @@ class SkillLibrary:
         if not self.frozen and self.user_root.is_dir():
             with self._lock():
                 self._recover_swaps()
-        roots = [(builtin_root() / self.env, True), (self.user_root, False)]
+        roots = [(builtin_dir(self.env), True), (self.user_root, False)]
         for root, trusted in roots:
             if not root.is_dir():
                 continue
@@ -319,7 +330,7 @@ class SkillLibrary:
         active = self._skills.get(name)
         active_v = active.meta.version if active is not None else None
         out: dict[int, VersionInfo] = {}
-        shipped = builtin_root() / self.env / name
+        shipped = builtin_dir(self.env) / name
         candidates: list[tuple[Path, bool]] = [(shipped, True)]
         user = self.user_root / name
         if user.is_dir() and not symlinks_in(user):
@@ -514,7 +525,7 @@ class SkillLibrary:
     def _highest_version(self, name: str) -> int:
         """The highest version of `name` on disk, shipped or the user's (0 if none)."""
         best = 0
-        shipped = _read_meta(builtin_root() / self.env / name)
+        shipped = _read_meta(builtin_dir(self.env) / name)
         if shipped is not None:
             best = shipped.version
         folder = self.user_root / name

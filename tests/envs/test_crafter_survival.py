@@ -42,7 +42,9 @@ def test_reflexes_carry_skill_stat_and_budget() -> None:
     assert thirsty == Reflex("collect_drink", "collect_drink", "drink", 9, None)
     # Night with a pickaxe: the shelter, with its long budget.
     night = watch.need(_View(full | {"wood_pickaxe": 1}, 0.3, set()))
-    assert night is not None and night.skill == "sleep_in_shelter" and night.budget == SHELTER_BUDGET
+    assert (
+        night is not None and night.skill == "sleep_in_shelter" and night.budget == SHELTER_BUDGET
+    )
     # Dusk is falling light below 0.85: not yet at 0.9, then at 0.8 (and not when rising).
     dusk = crafter.ADAPTER.survival()
     assert dusk.need(_View(full | {"food": 6}, 0.9, set())) is None
