@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,13 @@ PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "taxi_plugin"
 @pytest.fixture(scope="session")
 def taxi_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``examples/taxi_plugin`` pip-installed (a real wheel build, no mendako file touched)
-    into a folder that is put on sys.path, so its entry point registers ``taxi``."""
+    (from a copy: the build writes nothing into the repository) into a folder put on sys.path, so its entry point registers ``taxi``."""
+    source = tmp_path_factory.mktemp("plugin_src") / "taxi_plugin"
+    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     target = tmp_path_factory.mktemp("plugins")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(PLUGIN)],
+         "--target", str(target), str(source)],
         check=True, capture_output=True,
     )  # fmt: skip
     sys.path.insert(0, str(target))
