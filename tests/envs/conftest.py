@@ -16,8 +16,9 @@ PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "taxi_plugin"
 
 @pytest.fixture(scope="session")
 def taxi_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``examples/taxi_plugin`` pip-installed (a real wheel build, no mendako file touched)
-    (from a copy: the build writes nothing into the repository) into a folder put on sys.path, so its entry point registers ``taxi``."""
+    """``examples/taxi_plugin`` pip-installed (a real wheel build, from a copy, so nothing is
+    built inside the repository) into a folder put on sys.path: its entry point registers
+    ``taxi``. No file of mendako is touched."""
     source = tmp_path_factory.mktemp("plugin_src") / "taxi_plugin"
     shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     target = tmp_path_factory.mktemp("plugins")
