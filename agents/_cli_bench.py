@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from agents._cli_common import LLMOpt, console, fail, user_errors
@@ -51,7 +52,7 @@ def explore(
             RunSettings(env_id=env, seed=seed, llm=llm, max_env_steps=max_steps), on_event=show
         )
     except user_errors() as e:
-        fail(str(e))
+        fail(escape(str(e)))
     console.print(
         f"[bold]{s.ended}[/] after {s.env_steps} env steps, {s.goals} goals, {s.wall_s:.0f}s",
         highlight=False,
@@ -92,6 +93,18 @@ def bench_crafter(
     out: Annotated[Path, typer.Option(help="Folder for the JSON results and the PNG.")] = Path(
         "bench_out"
     ),
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Run each episode as a Ray task (a local Ray instance unless --ray-address); "
+            "needs pip install -e '.[ray]'.",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (e.g. auto, ray://head:10001); implies --ray."),
+    ] = None,
 ) -> None:
     """Run N explorer episodes per arm; print success rates, Crafter score and BALROG's metric
     with 95% bootstrap intervals, the protocol, and the lift over --compare (default none)."""
@@ -119,9 +132,10 @@ def bench_crafter(
             on_episode=done,
             compare=None if no_compare else compare,
             learn_across=learn_across,
+            ray=ray_address if ray_address else ("" if ray else None),
         )
     except user_errors() as e:
-        fail(str(e))
+        fail(escape(str(e)))
     print_report(report, out)
 
 
@@ -169,6 +183,19 @@ def print_report(report: dict, out: Path) -> None:
     for name, v, ci in sorted(rows, key=lambda r: r[1]):
         bal.add_row(name, f"{v:.1f}", ci)
     console.print(bal)
+    if report.get("ray"):
+        info = report["ray"]
+        retried = info["retried"]
+        console.print(
+            f"ray: {info['address']}; "
+            + (
+                f"{len(retried)} episodes retried after a lost worker: "
+                + ", ".join(f"{x['arm']} seed {x['seed']} ({x['error'][:60]})" for x in retried)
+                if retried
+                else "no episode retried"
+            ),
+            highlight=False,
+        )
     if "lift" in report:
         s, b = report["lift"]["score"], report["lift"]["balrog"]
         console.print(

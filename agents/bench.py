@@ -187,6 +187,88 @@ def _chain(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# --------------------------------------------------------------------------- on Ray workers
+_WORKER_HOMES: dict[str, Path] = {}
+"""Per worker process: the home each skills bundle was unpacked into (kept for the process's
+life, so the embedded model, its caches and the skills are set up once per process)."""
+_SKIP = ("stats.sqlite", "stats.sqlite-wal", "stats.sqlite-shm", "stats.json")
+
+
+def _skills_bundle() -> bytes:
+    """The driver's user skills (not their statistics: the snapshot travels in each job)."""
+    from skills import _ray
+    from skills._home import mendako_home
+
+    root = mendako_home() / "skills"
+    return _ray.pack_folder(root, skip=_SKIP) if root.is_dir() else b""
+
+
+def _worker_home(bundle: bytes) -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    from skills import _ray
+
+    key = hashlib.sha256(bundle).hexdigest()
+    if key not in _WORKER_HOMES:
+        home = Path(tempfile.mkdtemp(prefix="mendako-ray-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        if bundle:
+            _ray.unpack_folder(bundle, home / "skills")
+        _WORKER_HOMES[key] = home
+    return _WORKER_HOMES[key]
+
+
+def _llama_loaded() -> int:
+    import sys
+
+    mod = sys.modules.get("agents._llm_llama")
+    return len(getattr(mod, "_POOL", {})) if mod is not None else 0
+
+
+def _ray_episode(job: dict[str, Any], bundle: bytes) -> dict[str, Any]:
+    """One episode on a Ray worker: in the worker's own home, its run folder packed up for
+    the driver (and removed here)."""
+    import shutil
+
+    from skills import _ray
+
+    home = _worker_home(bundle)
+    before = _llama_loaded()
+    r = _episode({**job, "home": str(home)})
+    run = home / "runs" / r["run_id"]
+    r["run_tar"] = _ray.pack_folder(run)
+    shutil.rmtree(run, ignore_errors=True)
+    r["worker"] = {"pid": os.getpid(), "model_loads": _llama_loaded() - before}
+    return r
+
+
+def _ray_chain(jobs: list[dict[str, Any]], bundle: bytes) -> list[dict[str, Any]]:
+    """:func:`_chain` on a Ray worker."""
+    out = []
+    stats = jobs[0]["stats"]
+    for job in jobs:
+        r = _ray_episode({**job, "stats": stats}, bundle)
+        stats = r["stats_end"]
+        out.append(r)
+    return out
+
+
+def _unpack_run(data: bytes, run_id: str) -> None:
+    from skills import _ray
+    from skills._home import mendako_home
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", run_id) or run_id.startswith("."):
+        raise ValueError(f"a worker sent back a bad run id {run_id!r}")
+    _ray.unpack_folder(data, mendako_home() / "runs" / run_id)
+
+
+def _task_label(task: Any, chain: bool) -> dict[str, Any]:
+    first = task[0] if chain else task
+    return {"arm": first["arm"], "seed": first["settings"]["seed"]}
+
+
 def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "arm"
 
@@ -288,12 +370,15 @@ def run_bench(
     on_episode: Callable[[dict[str, Any]], None] | None = None,
     compare: str | None = "none",
     learn_across: bool = False,
+    ray: str | None = None,
 ) -> dict[str, Any]:
     """Run `episodes` explorer episodes (seeds settings.seed, +1, ...) per arm and score them.
 
     Arms: ``settings.llm`` and, unless ``compare`` is None or the same spec, ``compare`` on
     the same seeds. Writes `crafter_bench.json`, a PNG and one JSON per episode
-    (`episodes/<arm>/seed_<n>.json`) under `out_dir`."""
+    (`episodes/<arm>/seed_<n>.json`) under `out_dir`. ``ray``: run each episode as a Ray
+    task, on the cluster at that address, or on a local instance for ``"local"``/``""``;
+    every episode's run folder comes back to this process's `$MENDAKO_HOME/runs/`."""
     from envs.registry import adapter, base_id
 
     if episodes < 1:
@@ -323,22 +408,45 @@ def run_bench(
         if on_episode is not None:
             on_episode(r)
 
-    n_tasks = len(arms) if learn_across else len(arms) * episodes
-    workers = max(1, min(n_tasks, workers or (os.cpu_count() or 1)))
+    # Interleave the arms so both advance together (a cut-short run stays paired).
+    tasks: list[Any] = (
+        list(jobs.values())
+        if learn_across
+        else [jobs[arm][i] for i in range(episodes) for arm in arms]
+    )
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
-    with mp.get_context("spawn").Pool(workers) as pool:
-        if learn_across:
-            for chain in pool.imap_unordered(_chain, list(jobs.values())):
-                for r in chain:
-                    done(r)
-                    results.append(r)
-        else:
-            # Interleave the arms so both advance together (a cut-short run stays paired).
-            flat = [jobs[arm][i] for i in range(episodes) for arm in arms]
-            for r in pool.imap_unordered(_episode, flat):
-                done(r)
-                results.append(r)
+
+    def collect(out: Any) -> None:
+        for r in out if learn_across else [out]:
+            if "run_tar" in r:  # from a Ray worker: its run folder comes home
+                _unpack_run(r.pop("run_tar"), r["run_id"])
+            done(r)
+            results.append(r)
+
+    ray_info: dict[str, Any] | None = None
+    if ray is None:
+        workers = max(1, min(len(tasks), workers or (os.cpu_count() or 1)))
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for out in pool.imap_unordered(_chain if learn_across else _episode, tasks):
+                collect(out)
+    else:
+        from skills import _ray
+
+        _ray.init(ray or None, num_cpus=workers or None)
+        workers = max(1, min(len(tasks), workers or _ray.cluster_cpus()))
+        retried: list[_ray.Retry] = []
+        fn = _ray_chain if learn_across else _ray_episode
+        for _, out in _ray.map_tasks(
+            fn, tasks, parallel=workers, shared=(_skills_bundle(),), retried=retried
+        ):
+            collect(out)
+        ray_info = {
+            "address": ray or "local instance",
+            "retried": [
+                {**asdict(x), **_task_label(tasks[x.index], learn_across)} for x in retried
+            ],
+        }
     wall = time.perf_counter() - t0
     per_arm = {
         arm: _arm_report(
@@ -364,6 +472,7 @@ def run_bench(
         "balrog_baselines": BALROG_BASELINES,
         "wall_s": round(wall, 1),
         "per_episode": per_arm[settings.llm]["per_episode"],
+        "ray": ray_info,
     }
     if len(arms) > 1:
         a, b = (
