@@ -114,3 +114,51 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
 
 def _one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def schema_instruction(json_schema: dict[str, Any]) -> str:
+    """The system instruction that carries a schema in the prompt (for servers that cannot
+    constrain decoding to one): reply with one JSON object valid against it."""
+    return (
+        "Reply with one JSON object and nothing else. It must be valid against this JSON "
+        f"schema:\n{json.dumps(json_schema, separators=(',', ':'))}"
+    )
+
+
+def extract_json(text: str) -> str:
+    """The first balanced ``{...}`` in ``text`` (a model asked for JSON may wrap it in prose
+    or a code fence); ``text`` itself when there is none."""
+    start = text.find("{")
+    while start != -1:
+        depth, in_str, escaped = 0, False, False
+        for i in range(start, len(text)):
+            ch = text[i]
+            if in_str:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_str = False
+            elif ch == '"':
+                in_str = True
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    candidate = text[start : i + 1]
+                    try:
+                        json.loads(candidate)
+                        return candidate
+                    except json.JSONDecodeError:
+                        break
+        start = text.find("{", start + 1)
+    return text
+
+
+def schema_name(schema: dict[str, Any] | type, json_schema: dict[str, Any]) -> str:
+    """A name for the schema that OpenAI's ``json_schema.name`` and tool names accept."""
+    raw = getattr(schema, "__name__", None) or json_schema.get("title") or "output"
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in str(raw))
+    return name[:64] or "output"
