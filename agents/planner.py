@@ -117,7 +117,9 @@ def propose(
     raw: Any = structured.invoke(prompt)
     data = raw.model_dump() if isinstance(raw, BaseModel) else dict(raw)
     proposal = PlanProposal(target=data["target"], subgoals=list(data["subgoals"]))
-    return proposal, LLMExchange(role="planner", prompt=prompt, reply=proposal.model_dump_json())
+    method = str(getattr(llm, "structured_method", ""))  # negotiated with a server, if any
+    reply = proposal.model_dump_json()
+    return proposal, LLMExchange(role="planner", prompt=prompt, reply=reply, method=method)
 
 
 def repair(

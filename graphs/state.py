@@ -60,6 +60,10 @@ class LLMExchange(BaseModel):
     role: str
     prompt: str
     reply: str
+    method: str = ""
+    """How the reply was obtained where that depends on the server: the structured-output
+    method negotiated with it (``json_schema``, ``json_object``, ``tools``, ``prompted``;
+    ``agents._llm_remote.STRUCTURED_METHODS``), or the scoring route; empty when fixed."""
 
 
 class StepRecord(BaseModel):
