@@ -113,13 +113,26 @@ class ActorCritic(nn.Module):
 
     @torch.no_grad()
     def act(
-        self, obs: np.ndarray | torch.Tensor | Mapping[str, Any], *, greedy: bool = False
+        self,
+        obs: np.ndarray | torch.Tensor | Mapping[str, Any],
+        *,
+        greedy: bool = False,
+        generator: torch.Generator | None = None,
     ) -> tuple[int, float, float]:
-        """One step for an agent run: (action, log_prob, value); sampled unless ``greedy``."""
+        """One step for an agent run: (action, log_prob, value); sampled unless ``greedy``.
+
+        ``generator`` draws the sample from that generator alone (not torch's global one),
+        so what else has used torch's randomness (a policy loaded lazily initialises its
+        layers) cannot change the action."""
         x = self.as_tensor(obs)
         hidden = self._features(x)
         probs = Categorical(logits=self.actor(hidden))
-        action = probs.probs.argmax(-1) if greedy else probs.sample()
+        if greedy:
+            action = probs.probs.argmax(-1)
+        elif generator is not None:
+            action = torch.multinomial(probs.probs, 1, generator=generator).view(-1)
+        else:
+            action = probs.sample()
         return int(action[0]), float(probs.log_prob(action)[0]), float(self.critic(hidden)[0, 0])
 
     # ------------------------------------------------------------------------- persistence

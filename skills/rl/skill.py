@@ -50,9 +50,11 @@ class RLSkill:
         from graphs.state import Subgoal
         from skills.rl._obs import encode
 
-        # Sampling seeded by where the run stands: the same run takes the same actions, so
-        # runs that use RL skills replay (resume) and test the same way every time.
-        torch.manual_seed(session.seed * 100_003 + session.steps)
+        # Sampling from a generator of its own, seeded by where the run stands (world seed,
+        # env steps so far): the same run takes the same actions whatever loaded before, so
+        # runs that use RL skills resume and test the same way every time. torch's global
+        # generator is never used: loading a policy lazily draws from it.
+        generator = torch.Generator().manual_seed(session.seed * 100_003 + session.steps)
         env = session.env
         subgoal = Subgoal(name=self.meta.achievement or "", need=need)
         start = dict(session.achievements)
@@ -78,7 +80,7 @@ class RLSkill:
                     break
                 continue
             obs = encode(info)
-            action, logprob, value = self.policy.act(obs)
+            action, logprob, value = self.policy.act(obs, generator=generator)
             _, _, terminated, truncated, after = env.step(action)
             steps += 1
             transitions.append(
