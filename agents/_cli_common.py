@@ -22,8 +22,11 @@ EnvOpt = Annotated[str, typer.Option("--env", help="Environment: crafter | babya
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error (no traceback) and exit non-zero."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print a one-line error (no traceback) and exit non-zero; `message` is plain text
+    (it often holds outside words: never read as markup, control characters escaped)."""
+    from envs.untrusted import assemble
+
+    err.print(assemble(("error:", "bold red"), " ", message), highlight=False)
     raise typer.Exit(code)
 
 

@@ -10,6 +10,7 @@ import typer
 from agents import _render as render
 from agents._cli_common import EnvOpt, LLMOpt, console, user_errors
 from agents._cli_common import fail as _fail_markup
+from envs.untrusted import assemble, safe, text
 
 skills_app = typer.Typer(help="The skill library: what the agent can do.", no_args_is_help=True)
 
@@ -19,9 +20,7 @@ DRY_RUN_STEPS = 200
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One-line error; the message is plain text (sandbox errors hold `[brackets]`)."""
-    from rich.markup import escape
-
-    _fail_markup(escape(message), code)
+    _fail_markup(message, code)
 
 
 def _library(env: str) -> Any:
@@ -62,9 +61,9 @@ def skills_show(
         return
     m = info.meta
     origin = "shipped with mendako" if info.shipped else "user skill"
-    console.print(f"[bold]{m.name}[/]  ({m.kind}, {origin})", highlight=False)
-    console.print(f"description: {m.description}", highlight=False)
-    console.print(f"achievement: {m.achievement or '-'}", highlight=False)
+    console.print(assemble((m.name, "bold"), f"  ({m.kind}, {origin})"), highlight=False)
+    console.print(text(f"description: {m.description}"), highlight=False)
+    console.print(text(f"achievement: {m.achievement or '-'}"), highlight=False)
     console.print(
         f"success rate: {m.successes}/{m.attempts} attempts (smoothed {m.success_rate:.2f})",
         highlight=False,
@@ -74,14 +73,14 @@ def skills_show(
         highlight=False,
     )
     if info.folder is not None:
-        console.print(f"folder: {info.folder}", highlight=False)
+        console.print(text(f"folder: {info.folder}"), highlight=False)
     for key in ("task", "steps", "rounds", "verified_seeds", "llm"):
         if key in m.extra:
-            console.print(f"{key}: {m.extra[key]}", highlight=False)
+            console.print(text(f"{key}: {m.extra[key]}"), highlight=False)
     if info.source is not None:
         from rich.syntax import Syntax
 
-        console.print(Syntax(info.source, "python", line_numbers=True))
+        console.print(Syntax(safe(info.source, newlines=True), "python", line_numbers=True))
 
 
 def dry_run(
@@ -157,7 +156,8 @@ def skills_add(
         fail(str(e))
         return
     console.print(
-        f"added [bold]{stored.name}[/] v{stored.version} to {library.user_root}", highlight=False
+        assemble("added ", (stored.name, "bold"), f" v{stored.version} to {library.user_root}"),
+        highlight=False,
     )
 
 
@@ -180,7 +180,7 @@ def skills_remove(
     except _errors() as e:
         fail(str(e))
         return
-    console.print(f"removed [bold]{name}[/]", highlight=False)
+    console.print(assemble("removed ", (name, "bold")), highlight=False)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -243,9 +243,12 @@ def skills_generate(
     if not result.verified:
         fail(f"{result.message}; nothing was saved", code=1)
     console.print(
-        f"[bold green]saved[/] {result.name} v{result.saved_version}: verified on seeds "
-        f"{', '.join(map(str, settings.seeds))} in {len(result.attempts)} round(s), "
-        f"{result.wall_s:.1f} s",
+        assemble(
+            ("saved", "bold green"),
+            f" {result.name} v{result.saved_version}: verified on seeds "
+            f"{', '.join(map(str, settings.seeds))} in {len(result.attempts)} round(s), "
+            f"{result.wall_s:.1f} s",
+        ),
         highlight=False,
     )
 
@@ -260,9 +263,9 @@ def render_attempt(attempt: Any) -> None:
         highlight=False,
     )
     if attempt.steps:
-        console.print(f"  steps: {', '.join(attempt.steps)}", highlight=False)
+        console.print(text(f"  steps: {', '.join(attempt.steps)}"), highlight=False)
     for note in attempt.notes:
-        console.print(f"  {note}", highlight=False)
+        console.print(text(f"  {note}"), highlight=False)
     bad = next((r for r in attempt.results if not r.passed), None)
     if bad is not None:
-        console.print(f"  seed {bad.seed}: {bad.critique}", highlight=False)
+        console.print(text(f"  seed {bad.seed}: {bad.critique}"), highlight=False)

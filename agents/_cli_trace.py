@@ -9,6 +9,7 @@ import typer
 
 from agents import _render as render
 from agents._cli_common import console, fail, user_errors
+from envs.untrusted import text
 
 trace_app = typer.Typer(help="Inspect recorded runs.", no_args_is_help=True)
 
@@ -27,13 +28,11 @@ def trace_list(
 
 def _report_damage(runs: list) -> None:
     """One warning line per damaged file of these runs (on stderr: the table stays clean)."""
-    from rich.text import Text
-
     from agents._cli_common import err
 
     for run_ in runs:
         for problem in run_.damage():
-            err.print(Text(f"damaged: {problem}", style="yellow"))
+            err.print(text(f"damaged: {problem}", style="yellow"))
 
 
 @trace_app.command("show")
@@ -88,4 +87,4 @@ def trace_export(
     except user_errors() as e:
         fail(str(e))
     _report_damage([run_])
-    console.print(f"wrote {path}", highlight=False)
+    console.print(text(f"wrote {path}"), highlight=False)

@@ -6,76 +6,97 @@ import datetime as dt
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from envs.untrusted import assemble, safe, text
+
 TOP = 4  # candidates shown per step in live output
 
 
-def _scores_line(c: dict[str, Any]) -> str:
-    return (
-        f"{c['skill']:<20} use={c['usefulness']:.3f} aff={c['affordance']:.2f} "
-        f"score={c['score']:.4f}  [dim]{c.get('why', '')}[/]"
+def _scores_line(c: dict[str, Any]) -> Text:
+    return assemble(
+        f"{safe(c['skill']):<20} use={c['usefulness']:.3f} aff={c['affordance']:.2f} "
+        f"score={c['score']:.4f}  ",
+        (c.get("why", ""), "dim"),
     )
 
 
 def live_event(console: Console, event: dict[str, Any]) -> None:
-    """Print one node update of a running graph as a progress line."""
+    """Print one node update of a running graph as a progress line (outside text escaped)."""
     node, up = event.get("node"), event.get("update", {})
-    ms = f"[dim]{event.get('wall_s', 0) * 1000:.0f} ms[/]"
+    ms = (f"{event.get('wall_s', 0) * 1000:.0f} ms", "dim")
     if node == "plan":
         if up.get("plan"):
             steps = " → ".join(_subgoal_text(s) for s in up["plan"])
-            console.print(f"[bold cyan]plan[/] {steps} {ms}")
+            console.print(assemble(("plan", "bold cyan"), " ", steps, " ", ms))
         if up.get("message"):
-            console.print(f"  [dim]{up['message']}[/]")
+            console.print(assemble("  ", (up["message"], "dim")))
     elif node == "score_affordances":
         cands = up.get("candidates", [])
-        console.print(f"[bold magenta]choose[/] {up.get('chosen') or '(nothing feasible)'} {ms}")
+        chosen = up.get("chosen") or "(nothing feasible)"
+        console.print(assemble(("choose", "bold magenta"), " ", chosen, " ", ms))
         for c in cands[:TOP]:
-            console.print("   " + _scores_line(c))
+            console.print(assemble("   ", _scores_line(c)))
     elif node == "execute_skill":
         err = f" error: {up['last_error']}" if up.get("last_error") else ""
         console.print(
-            f"[bold yellow]act[/] {up.get('last_steps', 0)} steps ({up.get('last_stopped')})"
-            f" env steps={up.get('env_steps', '?')}{err} {ms}"
+            assemble(
+                ("act", "bold yellow"),
+                f" {up.get('last_steps', 0)} steps ({up.get('last_stopped')})"
+                f" env steps={up.get('env_steps', '?')}{err} ",
+                ms,
+            )
         )
     elif node == "verify":
         v = up.get("verdict") or {}
-        mark = "[green]✓[/]" if v.get("success") else "[red]✗[/]"
-        console.print(f"[bold]verify[/] {mark} {v.get('critique', '')} reward={v.get('reward')}")
+        mark = ("✓", "green") if v.get("success") else ("✗", "red")
+        console.print(
+            assemble(
+                ("verify", "bold"), " ", mark, f" {v.get('critique', '')} reward={v.get('reward')}"
+            )
+        )
 
 
 def _subgoal_text(s: dict[str, Any]) -> str:
+    """A subgoal as plain text (callers escape it: it holds LLM and user words)."""
     need = ", ".join(f"{k}≥{v}" for k, v in s.get("need", {}).items())
-    return s["name"] + (f" ({need})" if need else "")
+    return str(s["name"]) + (f" ({need})" if need else "")
 
 
 def summary(console: Console, s: Any) -> None:
     """The end of a run: outcome, steps, time, run id."""
     colour = "green" if s.outcome == "achieved" else "red"
     console.print(
-        f"[bold {colour}]{s.outcome}[/]: {s.message}  env steps={s.env_steps} wall={s.wall_s:.1f}s",
+        assemble(
+            (s.outcome, f"bold {colour}"),
+            f": {s.message}  env steps={s.env_steps} wall={s.wall_s:.1f}s",
+        ),
         highlight=False,
     )
     if s.achievements:
-        console.print("achievements: " + ", ".join(sorted(s.achievements)), highlight=False)
-    console.print(f"run id: [bold]{s.run_id}[/]  (mendako trace show {s.run_id})", highlight=False)
+        console.print(text("achievements: " + ", ".join(sorted(s.achievements))), highlight=False)
+    console.print(
+        assemble("run id: ", (s.run_id, "bold"), f"  (mendako trace show {s.run_id})"),
+        highlight=False,
+    )
 
 
 def skills_table(console: Console, library: Any) -> None:
     """A table of the library's skills."""
-    table = Table(title=f"skills for {library.env} ({len(library)})")
+    table = Table(title=text(f"skills for {library.env} ({len(library)})"))
     for col in ("name", "kind", "v", "success", "description"):
         table.add_column(col)
     for skill in sorted(library, key=lambda s: s.meta.name):
         m = skill.meta
-        table.add_row(m.name, m.kind, str(m.version), f"{m.successes}/{m.attempts}", m.description)
+        table.add_row(
+            *(text(x) for x in (m.name, m.kind, m.version, f"{m.successes}/{m.attempts}")),
+            text(m.description),
+        )
     console.print(table)
     for problem in library.problems:
-        console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+        console.print(assemble(("skipped:", "yellow"), " ", problem), highlight=False)
 
 
 RICH_ROWS = 100  # past this many runs, plain aligned lines: rich tables cost ~1 ms a row
@@ -91,7 +112,8 @@ def runs_table(console: Console, runs: list[Any], *, total: int | None = None) -
         when = dt.datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M") if started else ""
         wall = f"{m['wall_s']:.1f}s" if "wall_s" in m else ""
         steps = str(m.get("env_steps", ""))
-        rows.append((r.id, m.get("goal", ""), m.get("outcome", "?"), steps, wall, when))
+        row = (r.id, m.get("goal", ""), m.get("outcome", "?"), steps, wall, when)
+        rows.append(tuple(safe(v) for v in row))
     cols = ("run id", "goal", "outcome", "steps", "time", "started")
     title = f"runs ({len(runs)} of {total})" if total > len(runs) else f"runs ({total})"
     if len(rows) <= RICH_ROWS:
@@ -99,7 +121,7 @@ def runs_table(console: Console, runs: list[Any], *, total: int | None = None) -
         for col in cols:
             table.add_column(col)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(v) for v in row))
         console.print(table)
     else:
         widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
@@ -107,7 +129,7 @@ def runs_table(console: Console, runs: list[Any], *, total: int | None = None) -
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
         console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
     if total > len(runs):
-        console.print(f"[dim]{total - len(runs)} older runs not shown (--limit)[/]")
+        console.print(text(f"{total - len(runs)} older runs not shown (--limit)", style="dim"))
 
 
 def trace(
@@ -122,8 +144,11 @@ def trace(
     skill's execution and the verdict. `node` and `step` keep only matching node events."""
     meta = run.meta()
     root = Tree(
-        f"[bold]{run.id}[/]  goal={meta.get('goal')!r} outcome={meta.get('outcome')} "
-        f"steps={meta.get('env_steps')} wall={meta.get('wall_s')}s llm={meta.get('llm')}"
+        assemble(
+            (run.id, "bold"),
+            f"  goal={meta.get('goal')!r} outcome={meta.get('outcome')} "
+            f"steps={meta.get('env_steps')} wall={meta.get('wall_s')}s llm={meta.get('llm')}",
+        )
     )
     filtered = node is not None or step is not None
     branches: dict[Any, Any] = {}
@@ -131,7 +156,7 @@ def trace(
         kind = ev["kind"]
         if kind == "damaged":  # a line of trace.jsonl that is not an event: marked, not hidden
             mark = f"trace.jsonl line {ev['line']} skipped, not an event ({ev['error']}): "
-            root.add(Text(mark + repr(ev["text"]), style="bold red"))
+            root.add(text(mark + repr(ev["text"]), style="bold red"))
             continue
         if kind in ("start", "end", "resume"):
             if not filtered:
@@ -170,7 +195,7 @@ def decision_text(d: dict[str, Any], *, full: bool = False) -> str:
         more = f", +{len(listed) - SHOWN_OPTIONS} more"
         listed = listed[:SHOWN_OPTIONS]
     what = "scores" if scores else "model said"
-    text = f"decision {role} ({d.get('method', '')}): chose {choice}; "
+    line = f"decision {role} ({d.get('method', '')}): chose {choice}; "
     text += f"{what}: {', '.join(listed)}{more}"
     if d.get("overridden_by"):
         notes = list(d.get("notes") or [])
@@ -185,7 +210,7 @@ def decision_text(d: dict[str, Any], *, full: bool = False) -> str:
 def _decisions(branch: Tree, up: dict[str, Any], *, full: bool) -> None:
     for d in up.get("decisions") or []:
         colour = "dim" if d.get("forced") else "green"
-        branch.add(f"[{colour}]{escape(decision_text(d, full=full))}[/]")
+        branch.add(text(decision_text(d, full=full), style=colour))
 
 
 def _episode_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, full: bool) -> None:
@@ -193,88 +218,112 @@ def _episode_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, 
     kind = ev["kind"]
     if kind == "goal":
         branch = root.add(
-            f"[bold green]goal[/] {escape(str(ev.get('goal')))} at env step {ev.get('env_steps')}"
+            assemble(("goal", "bold green"), f" {ev.get('goal')} at env step {ev.get('env_steps')}")
         )
         _decisions(branch, ev, full=full)
         branches.clear()  # each goal's steps are numbered from 0 again
     elif kind == "reflex":
         root.add(
-            f"[dim]reflex {escape(str(ev.get('skill')))}: {ev.get('stat')} "
-            f"{ev.get('before')} → {ev.get('after')} in {ev.get('steps')} steps[/]"
+            text(
+                f"reflex {ev.get('skill')}: {ev.get('stat')} "
+                f"{ev.get('before')} → {ev.get('after')} in {ev.get('steps')} steps",
+                style="dim",
+            )
         )
     elif kind == "wander":
-        root.add(f"[dim]wander {ev.get('steps')} steps[/]")
+        root.add(text(f"wander {ev.get('steps')} steps", style="dim"))
     else:
-        root.add(f"[dim]{escape(kind)}: {escape(str(ev.get('error') or ''))}[/]")
+        root.add(text(f"{kind}: {ev.get('error') or ''}", style="dim"))
 
 
 def _lifecycle(root: Tree, ev: dict[str, Any]) -> None:
     if ev["kind"] == "start":
-        root.add(f"[dim]start: {ev.get('observation', '')}[/]", highlight=False)
+        root.add(text(f"start: {ev.get('observation', '')}", style="dim"), highlight=False)
     elif ev["kind"] == "resume":
         cp = str(ev.get("checkpoint") or "-")[:23]
         root.add(
-            f"[bold yellow]resumed[/] from checkpoint {cp}: replayed {ev.get('replayed_steps')} "
-            f"env steps, next {ev.get('next')}",
+            assemble(
+                ("resumed", "bold yellow"),
+                f" from checkpoint {cp}: replayed {ev.get('replayed_steps')} "
+                f"env steps, next {ev.get('next')}",
+            ),
             highlight=False,
         )
     else:
-        root.add(f"[bold]end[/]: {ev.get('outcome')} — {ev.get('message')}", highlight=False)
+        root.add(
+            assemble(("end", "bold"), f": {ev.get('outcome')} — {ev.get('message')}"),
+            highlight=False,
+        )
 
 
 def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, full: bool) -> None:
     node, up, ms = ev["node"], ev.get("update", {}), ev.get("wall_s", 0) * 1000
-    cp = f"[dim]@{ev['superstep']}[/]" if ev.get("superstep") is not None else ""
+    cp = text(f"@{ev['superstep']}", style="dim") if ev.get("superstep") is not None else None
     attempt = ev.get("attempt")
     if node == "plan":
         label = "replan" if up.get("replans") else "plan"
-        branch = root.add(f"[bold cyan]{label}[/] ({ms:.0f} ms) target={up.get('target')} {cp}")
+        branch = root.add(
+            assemble((label, "bold cyan"), f" ({ms:.0f} ms) target={up.get('target')} ", cp)
+        )
         if up.get("plan"):
-            branch.add(" → ".join(_subgoal_text(s) for s in up["plan"]))
+            branch.add(text(" → ".join(_subgoal_text(s) for s in up["plan"])))
         if up.get("message"):
-            branch.add(f"[dim]{up['message']}[/]", highlight=False)
+            branch.add(text(up["message"], style="dim"), highlight=False)
     else:
         step = branches.get(attempt)
         if step is None:
             subgoal = ev.get("subgoal") or "?"
-            step = branches[attempt] = root.add(f"[bold magenta]step {attempt}[/]: {subgoal}")
+            step = branches[attempt] = root.add(
+                assemble((f"step {attempt}", "bold magenta"), f": {subgoal}")
+            )
         branch = step
         if node == "score_affordances":
-            branch = step.add(f"score_affordances: chose {up.get('chosen')} ({ms:.0f} ms) {cp}")
+            branch = step.add(
+                assemble(f"score_affordances: chose {up.get('chosen')} ({ms:.0f} ms) ", cp)
+            )
             table = Table("skill", "kind", "use", "aff", "score", "why")
             table.columns[0].no_wrap = True
             for c in up.get("candidates", []):
                 table.add_row(
-                    c["skill"],
-                    c["kind"],
+                    text(c["skill"]),
+                    text(c["kind"]),
                     f"{c['usefulness']:.3f}",
                     f"{c['affordance']:.3f}",
                     f"{c['score']:.4f}",
-                    c.get("why", ""),
+                    text(c.get("why", "")),
                 )
             branch.add(table)
         elif node == "execute_skill":
             extra = f" error: {up['last_error']}" if up.get("last_error") else ""
             branch = step.add(
-                f"[yellow]execute_skill[/]: {up.get('last_steps')} env steps (total "
-                f"{ev.get('env_steps', up.get('env_steps'))}), stopped {up.get('last_stopped')} "
-                f"({ms:.0f} ms){extra} {cp}"
+                assemble(
+                    ("execute_skill", "yellow"),
+                    f": {up.get('last_steps')} env steps (total "
+                    f"{ev.get('env_steps', up.get('env_steps'))}), stopped "
+                    f"{up.get('last_stopped')} ({ms:.0f} ms){extra} ",
+                    cp,
+                )
             )
         elif node == "verify":
             v = up.get("verdict") or {}
-            mark = "[green]✓ success[/]" if v.get("success") else "[red]✗ failure[/]"
+            mark = ("✓ success", "green") if v.get("success") else ("✗ failure", "red")
             branch = step.add(
-                f"verify: {mark} reward={v.get('reward')} — {v.get('critique', '')} {cp}"
+                assemble(
+                    "verify: ",
+                    mark,
+                    f" reward={v.get('reward')} — {v.get('critique', '')} ",
+                    cp,
+                )
             )
         else:
-            branch = step.add(f"{node} ({ms:.0f} ms) {cp}")
+            branch = step.add(assemble(f"{node} ({ms:.0f} ms) ", cp))
     _decisions(branch, up, full=full)
     for x in up.get("llm_log", []):
         lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
         prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]
-        llm = branch.add(f"[blue]LLM {x['role']}[/]")
-        llm.add(f"prompt: {prompt}", highlight=False)
-        llm.add(f"reply: {x['reply']}", highlight=False)
+        llm = branch.add(text(f"LLM {x['role']}", style="blue"))
+        llm.add(assemble("prompt: ", text(prompt, newlines=full)), highlight=False)
+        llm.add(assemble("reply: ", text(x["reply"], newlines=full)), highlight=False)
 
 
 def checkpoints_table(console: Console, run: Any, snapshots: list[Any]) -> None:
@@ -284,14 +333,15 @@ def checkpoints_table(console: Console, run: Any, snapshots: list[Any]) -> None:
         table.add_column(col)
     for i, s in enumerate(snapshots):
         values = s.values or {}
-        table.add_row(
-            str(i),
-            str(s.config["configurable"]["checkpoint_id"]),
-            str((s.metadata or {}).get("step")),
+        row = (
+            i,
+            s.config["configurable"]["checkpoint_id"],
+            (s.metadata or {}).get("step"),
             ", ".join(s.next) or "(end)",
-            str(values.get("env_steps", 0)),
-            str(values.get("outcome", "")),
+            values.get("env_steps", 0),
+            values.get("outcome", ""),
         )
+        table.add_row(*(text(v) for v in row))
     console.print(table)
 
 
@@ -300,14 +350,21 @@ def state_at(console: Console, run: Any, snapshot: Any, *, full: bool = False) -
     values = snapshot.values or {}
     cid = snapshot.config["configurable"]["checkpoint_id"]
     root = Tree(
-        f"[bold]{run.id}[/] at checkpoint [bold]{cid}[/] (superstep "
-        f"{(snapshot.metadata or {}).get('step')}), next: {', '.join(snapshot.next) or 'END'}",
+        assemble(
+            (run.id, "bold"),
+            " at checkpoint ",
+            (cid, "bold"),
+            f" (superstep {(snapshot.metadata or {}).get('step')}), next: "
+            f"{', '.join(snapshot.next) or 'END'}",
+        ),
         highlight=False,
     )
     root.add(
-        f"goal={values.get('goal')!r} target={values.get('target')} outcome="
-        f"{values.get('outcome') or 'running'} env steps={values.get('env_steps', 0)} "
-        f"replans={values.get('replans', 0)}",
+        text(
+            f"goal={values.get('goal')!r} target={values.get('target')} outcome="
+            f"{values.get('outcome') or 'running'} env steps={values.get('env_steps', 0)} "
+            f"replans={values.get('replans', 0)}"
+        ),
         highlight=False,
     )
     plan = values.get("plan") or []
@@ -316,37 +373,41 @@ def state_at(console: Console, run: Any, snapshot: Any, *, full: bool = False) -
         branch = root.add("plan")
         for i, s in enumerate(plan):
             mark = "▶ " if i == cursor else "  "
-            branch.add(f"{mark}{s.text}", highlight=False)
+            branch.add(text(f"{mark}{s.text}"), highlight=False)
     if values.get("candidates"):
         table = Table("skill", "kind", "use", "aff", "score", "why")
         for c in values["candidates"]:
             table.add_row(
-                c.skill,
-                c.kind,
+                text(c.skill),
+                text(c.kind),
                 f"{c.usefulness:.3f}",
                 f"{c.affordance:.3f}",
                 f"{c.score:.4f}",
-                c.why,
+                text(c.why),
             )
-        root.add(f"candidates (chosen: {values.get('chosen')})").add(table)
+        root.add(text(f"candidates (chosen: {values.get('chosen')})")).add(table)
     history = values.get("history") or []
     if history:
         branch = root.add(f"history ({len(history)} steps)")
         for r in history:
-            mark = "[green]✓[/]" if r.verdict.success else "[red]✗[/]"
-            branch.add(f"step {r.index}: {r.subgoal.text} ← {r.skill} {mark} ({r.steps} steps)")
+            mark = ("✓", "green") if r.verdict.success else ("✗", "red")
+            branch.add(
+                assemble(
+                    f"step {r.index}: {r.subgoal.text} ← {r.skill} ", mark, f" ({r.steps} steps)"
+                )
+            )
     if values.get("verdict") is not None:
-        root.add(f"last verdict: {values['verdict'].critique}", highlight=False)
+        root.add(text(f"last verdict: {values['verdict'].critique}"), highlight=False)
     if values.get("message"):
-        root.add(f"[dim]{values['message']}[/]", highlight=False)
+        root.add(text(values["message"], style="dim"), highlight=False)
     llm_log = values.get("llm_log") or []
     if llm_log:
         x = llm_log[-1]
         lines = [ln for ln in x.prompt.strip().splitlines() if ln.strip()]
         prompt = x.prompt if full else " / ".join(lines[-2:])[:160]
-        last = root.add(f"[blue]last LLM call ({x.role}, {len(llm_log)} so far)[/]")
-        last.add(f"prompt: {prompt}", highlight=False)
-        last.add(f"reply: {x.reply}", highlight=False)
+        last = root.add(text(f"last LLM call ({x.role}, {len(llm_log)} so far)", style="blue"))
+        last.add(assemble("prompt: ", text(prompt, newlines=full)), highlight=False)
+        last.add(assemble("reply: ", text(x.reply, newlines=full)), highlight=False)
     if values.get("observation"):
-        root.add(f"[dim]observation: {values['observation']}[/]", highlight=False)
+        root.add(text(f"observation: {values['observation']}", style="dim"), highlight=False)
     console.print(root)

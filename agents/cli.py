@@ -16,6 +16,7 @@ from agents._cli_learn import learn as _learn  # noqa: F401  (registers `skills 
 from agents._cli_skills import skills_app
 from agents._cli_trace import trace_app
 from agents._cli_world import imagine, world_app
+from envs.untrusted import assemble
 
 app = typer.Typer(
     name="mendako",
@@ -80,7 +81,7 @@ def run(
     _check_reward(reward, clip_weights, manual)
 
     if resume is not None:
-        console.print(f"[bold]resuming[/] {resume}", highlight=False)
+        console.print(assemble(("resuming", "bold"), f" {resume}"), highlight=False)
         try:
             summary = resume_run(resume, on_event=lambda e: render.live_event(console, e))
         except user_errors() as e:
@@ -105,7 +106,10 @@ def run(
         clip_weights=clip_weights,
         manual=manual,
     )
-    console.print(f"[bold]goal:[/] {goal!r}  env={env} seed={seed} llm={llm}", highlight=False)
+    console.print(
+        assemble(("goal:", "bold"), f" {goal!r}  env={env} seed={seed} llm={llm}"),
+        highlight=False,
+    )
     library = None
     try:
         if learn:
@@ -129,7 +133,8 @@ def run(
 
         for name, n, path in learn_from_run(library):
             console.print(
-                f"[bold]learned[/] {name}: PPO update on {n} transitions → {path}", highlight=False
+                assemble(("learned", "bold"), f" {name}: PPO update on {n} transitions → {path}"),
+                highlight=False,
             )
     if summary.outcome != "achieved":
         raise typer.Exit(1)

@@ -10,8 +10,8 @@ SVG from `get_graph()`'s nodes and edges, with the mermaid source beside it.
 from __future__ import annotations
 
 import base64
-import html
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -22,6 +22,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from envs.untrusted import html as esc
 from graphs.trace import Run
 
 __all__ = ["export_html", "export_json", "find_mermaid_js", "graph_svg"]
@@ -138,10 +139,10 @@ def graph_svg(graph: Any = None) -> str:
         fill = "#bfb6fc" if n == "__end__" else ("#ffffff" if terminal else "#f2f0ff")
         rx = 18 if terminal else 6
         parts.append(
-            f'<g class="node" data-node="{html.escape(n)}"><rect x="{x}" y="{y}" width="{w}" '
+            f'<g class="node" data-node="{esc(n)}"><rect x="{x}" y="{y}" width="{w}" '
             f'height="{h}" rx="{rx}" fill="{fill}" stroke="#6c5ce7"/><text x="{x + w / 2}" '
             f'y="{y + h / 2 + 5}" text-anchor="middle" font-family="sans-serif" '
-            f'font-size="14">{html.escape(n)}</text></g>'
+            f'font-size="14">{esc(n)}</text></g>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
@@ -150,7 +151,7 @@ def graph_svg(graph: Any = None) -> str:
 def _graph_section() -> tuple[str, str]:
     """(HTML of the graph figure, how it was drawn)."""
     graph = _graph()
-    source = html.escape(graph.draw_mermaid())
+    source = esc(graph.draw_mermaid())
     js = find_mermaid_js()
     if js is not None:
         script = js.read_text().replace("</script", "<\\/script")
@@ -167,25 +168,37 @@ def _graph_section() -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------- report parts
+def _seconds(value: Any) -> float:
+    """A recorded duration; anything that is not a finite number (a damaged trace) is 0."""
+    return float(value) if type(value) in (int, float) and math.isfinite(value) else 0.0
+
+
+def _num(value: Any, digits: int) -> str:
+    """A recorded score with `digits` decimals, or the escaped value if it is not a number."""
+    if type(value) in (int, float):
+        return f"{value:.{digits}f}"
+    return esc(value)
+
+
 def _timeline(events: list[dict[str, Any]]) -> str:
     nodes = [e for e in events if e.get("kind") in ("node", "resume")]
-    longest = max((e.get("wall_s") or 0 for e in nodes), default=0) or 1
+    longest = max((_seconds(e.get("wall_s")) for e in nodes), default=0) or 1
     rows = []
     for i, e in enumerate(nodes):
         if e["kind"] == "resume":
             rows.append(
                 f'<tr class="resume"><td>{i}</td><td colspan="6">resumed from checkpoint '
-                f"{html.escape(str(e.get('checkpoint')))}: {e.get('replayed_steps')} actions "
+                f"{esc(str(e.get('checkpoint')))}: {esc(e.get('replayed_steps'))} actions "
                 "replayed</td></tr>"
             )
             continue
-        ms = (e.get("wall_s") or 0) * 1000
-        bar = max(1, round(300 * (e.get("wall_s") or 0) / longest))
+        wall = _seconds(e.get("wall_s"))
+        bar = max(1, round(300 * wall / longest))
         attempt = "" if e.get("attempt") is None else e["attempt"]
         rows.append(
-            f'<tr class="node-{html.escape(e["node"])}"><td>{i}</td><td>{html.escape(e["node"])}'
-            f"</td><td>{attempt}</td><td>{html.escape(str(e.get('subgoal') or ''))}</td>"
-            f"<td>{e.get('env_steps', '')}</td><td class=num>{ms:.0f}</td>"
+            f'<tr class="node-{esc(e.get("node"))}"><td>{i}</td><td>{esc(e.get("node"))}'
+            f"</td><td>{esc(attempt)}</td><td>{esc(str(e.get('subgoal') or ''))}</td>"
+            f"<td>{esc(e.get('env_steps', ''))}</td><td class=num>{wall * 1000:.0f}</td>"
             f'<td><span class="bar" style="width:{bar}px"></span></td></tr>'
         )
     head = (
@@ -213,19 +226,20 @@ def _saycan(events: list[dict[str, Any]]) -> str:
         v, x = verdicts.get(n, {}), executed.get(n, {})
         mark = "✓" if v.get("success") else ("✗" if v else "…")
         rows = "".join(
-            f'<tr class="{"chosen" if c["skill"] == chosen else ""}"><td>{html.escape(c["skill"])}'
-            f"</td><td>{html.escape(c.get('kind', ''))}</td><td class=num>{c['usefulness']:.3f}"
-            f"</td><td class=num>{c['affordance']:.3f}</td><td class=num>{c['score']:.4f}</td>"
-            f"<td>{html.escape(c.get('why', ''))}</td></tr>"
+            f'<tr class="{"chosen" if c.get("skill") == chosen else ""}"><td>{esc(c.get("skill"))}'
+            f"</td><td>{esc(c.get('kind', ''))}</td><td class=num>{_num(c.get('usefulness'), 3)}"
+            f"</td><td class=num>{_num(c.get('affordance'), 3)}</td>"
+            f"<td class=num>{_num(c.get('score'), 4)}</td>"
+            f"<td>{esc(c.get('why', ''))}</td></tr>"
             for c in up.get("candidates", [])
         )
         out.append(
-            f'<section class="step" data-step="{n}"><h3>step {n}: '
-            f"{html.escape(str(e.get('subgoal') or ''))} — chose {html.escape(str(chosen))} "
-            f'<span class="verdict">{mark} {html.escape(v.get("critique", ""))}</span></h3>'
-            f"<p>{x.get('last_steps', 0)} env steps, stopped "
-            f"{html.escape(str(x.get('last_stopped')))}"
-            f"{' — error: ' + html.escape(x['last_error']) if x.get('last_error') else ''}</p>"
+            f'<section class="step" data-step="{esc(n)}"><h3>step {esc(n)}: '
+            f"{esc(str(e.get('subgoal') or ''))} — chose {esc(str(chosen))} "
+            f'<span class="verdict">{mark} {esc(v.get("critique", ""))}</span></h3>'
+            f"<p>{esc(x.get('last_steps', 0))} env steps, stopped "
+            f"{esc(str(x.get('last_stopped')))}"
+            f"{' — error: ' + esc(x['last_error']) if x.get('last_error') else ''}</p>"
             '<table class="saycan"><tr><th>skill</th><th>kind</th><th>usefulness (LLM)</th>'
             f"<th>affordance</th><th>score</th><th>why</th></tr>{rows}</table></section>"
         )
@@ -237,10 +251,10 @@ def _llm_calls(events: list[dict[str, Any]]) -> str:
     for i, e in enumerate(events):
         for x in (e.get("update") or {}).get("llm_log", []):
             out.append(
-                f"<details><summary>event {i} · {html.escape(e.get('node', ''))} · "
-                f"{html.escape(x['role'])}: {html.escape(x['reply'][:120])}</summary>"
-                f"<pre>{html.escape(x['prompt'])}</pre><p><b>reply:</b> "
-                f"{html.escape(x['reply'])}</p></details>"
+                f"<details><summary>event {i} · {esc(e.get('node', ''))} · "
+                f"{esc(x['role'])}: {esc(x['reply'][:120])}</summary>"
+                f"<pre>{esc(x['prompt'])}</pre><p><b>reply:</b> "
+                f"{esc(x['reply'])}</p></details>"
             )
     return "\n".join(out) or "<p>No LLM calls.</p>"
 
@@ -263,6 +277,8 @@ def export_html(run: Run) -> str:
     meta = run.meta()
     events = list(run.events())
     graph_html, drawn_by = _graph_section()
+    # Nothing in the page may load or send anything; scripts only where mermaid is inlined.
+    scripts = "'unsafe-inline'" if "<script>" in graph_html else "'none'"
     facts = {
         "goal": meta.get("goal"),
         "outcome": meta.get("outcome"),
@@ -271,22 +287,22 @@ def export_html(run: Run) -> str:
         "seed": meta.get("seed"),
         "llm": meta.get("llm"),
         "env steps": meta.get("env_steps"),
-        "wall": f"{meta.get('wall_s', 0):.2f} s",
+        "wall": f"{_num(meta.get('wall_s', 0), 2)} s",
         "achievements": ", ".join(sorted(meta.get("achievements") or {})),
         "resumes": meta.get("resumes", 0),
         "mendako": meta.get("mendako_version"),
     }
     facts_html = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in facts.items()
+        f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items()
     )
     template = Template(resources.files("graphs").joinpath("report.html").read_text())
     return template.substitute(
-        title=html.escape(f"mendako run {run.id}"),
-        run_id=html.escape(run.id),
+        csp=f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {scripts}",
+        title=esc(f"mendako run {run.id}"),
+        run_id=esc(run.id),
         facts=facts_html,
         graph=graph_html,
-        drawn_by=html.escape(drawn_by),
+        drawn_by=esc(drawn_by),
         timeline=_timeline(events),
         saycan=_saycan(events),
         episode=_episode(run),
