@@ -1,9 +1,16 @@
 """SayCan scoring: for one instruction, every skill's usefulness (LLM) times affordance (state).
 
-usefulness = the LLM's probability of the skill's phrase after the instruction, normalised
-over the candidates (log-likelihood scoring). affordance = the probability the skill can
-succeed from here: the env's rules (preconditions from its own data) times the skill's
-success history, or an RL skill's critic value V(s) in place of the history.
+affordance = the probability the skill can succeed from here: the env's rules
+(preconditions from its own data) times the skill's success history, or an RL skill's
+critic value V(s) in place of the history. usefulness = the LLM's probability of the
+skill's own description after the instruction, normalised over the candidates that can
+succeed (log-likelihood scoring, calibrated by the same prompt without the instruction).
+Each skill says how it goes about the task (an RL policy on the local view, hand-written
+code with a map), so two skills for one achievement can differ in usefulness.
+
+The constraints prune, the model chooses: skills with affordance 0 are out; with one left
+the choice is forced and no model is called; among two or more the product decides, ties
+drawn from the run's seed (`agents.decide`).
 """
 
 from __future__ import annotations
@@ -11,24 +18,27 @@ from __future__ import annotations
 from typing import Any
 
 from agents._prompts import render
-from graphs.state import LLMExchange, SkillScore
+from graphs.state import Decision, LLMExchange, SkillScore
 
 
 def skill_phrase(meta: Any) -> str:
-    """How a skill reads as an option to the LLM: what it achieves ('collect wood'), else its name.
-
-    An RL and a code skill for the same achievement read alike, so the affordance decides.
-    """
-    return (meta.achievement or meta.name).replace("_", " ")
+    """How a skill reads as an option to the LLM: its own description (what it does and how),
+    else what it achieves ('collect wood'), else its name."""
+    text = (meta.description or meta.achievement or meta.name).replace("_", " ").strip()
+    return text[:1].lower() + text[1:]
 
 
 def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[float], LLMExchange]:
-    """The LLM's normalised probability of each skill phrase given the instruction."""
+    """The LLM's normalised probability of each skill's description given the instruction,
+    calibrated by the same prompt without it (pointwise mutual information)."""
     phrases = [skill_phrase(s.meta) for s in skills]
     prompt = render("affordance", instruction=instruction)
-    probs = list(scorer.distribution(prompt, [" " + p for p in phrases]))
+    baseline = render("affordance", instruction="")
+    options = [" " + p for p in phrases]
+    probs = list(scorer.distribution(prompt, options, baseline=baseline))
     best = max(range(len(phrases)), key=probs.__getitem__)
-    reply = f"most likely: {phrases[best]} (p={probs[best]:.2f})"
+    reply = "; ".join(f"{s.meta.name}={p:.3f}" for s, p in zip(skills, probs, strict=True))
+    reply = f"most likely: {phrases[best]} (p={probs[best]:.2f}); {reply}"
     return probs, LLMExchange(role="affordance", prompt=prompt, reply=reply)
 
 
@@ -101,22 +111,61 @@ def rank(
     *,
     world_model: str = "rules",
     subgoal: str | None = None,
-) -> tuple[list[SkillScore], LLMExchange]:
-    """Score every candidate skill for the instruction (whose achievement is `subgoal`),
-    best first; every factor is kept for the trace."""
-    probs, exchange = usefulness(scorer, instruction, skills)
-    scores = []
-    for skill, p in zip(skills, probs, strict=True):
-        a, why = affordance(skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal)
-        scores.append(
-            SkillScore(
-                skill=skill.meta.name,
-                kind=skill.meta.kind,
-                usefulness=p,
-                affordance=a,
-                score=p * a,
-                why=why,
-            )
+    seed: int = 0,
+    key: Any = (),
+) -> tuple[list[SkillScore], LLMExchange | None, Decision]:
+    """Score every candidate skill for the instruction (whose achievement is `subgoal`) and
+    choose one; the chosen skill comes first, then the rest best first.
+
+    The affordances are computed first; the model is asked only when two or more skills
+    can succeed (affordance > 0), and only about those. `seed` and `key` (what identifies
+    the decision in the run) draw among tied scores. Every factor is kept for the trace.
+    """
+    from agents import decide
+
+    factors = [
+        affordance(skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal)
+        for skill in skills
+    ]
+    feasible = [i for i, (a, _) in enumerate(factors) if a > 0]
+    use = [0.0] * len(skills)
+    exchange = None
+    if len(feasible) >= 2:
+        probs, exchange = usefulness(scorer, instruction, [skills[i] for i in feasible])
+        for i, p in zip(feasible, probs, strict=True):
+            use[i] = p
+        method = "loglik"
+    else:
+        for i in feasible:
+            use[i] = 1.0
+        method = "forced" if feasible else "none"
+    scores = [
+        SkillScore(
+            skill=skill.meta.name,
+            kind=skill.meta.kind,
+            usefulness=u,
+            affordance=a,
+            score=u * a,
+            why=why if a > 0 or len(feasible) < 2 else f"{why}; not scored (cannot succeed)",
         )
-    scores.sort(key=lambda s: s.score, reverse=True)
-    return scores, exchange
+        for skill, u, (a, why) in zip(skills, use, factors, strict=True)
+    ]
+    chosen = None
+    if feasible:
+        names = [scores[i].skill for i in feasible]
+        pick = decide.choose(
+            [scores[i].score for i in feasible], seed=seed, key=("saycan", key, names)
+        )
+        chosen = feasible[pick]
+    order = sorted(range(len(scores)), key=lambda i: (i != chosen, -scores[i].score))
+    decision = Decision(
+        role="saycan",
+        options=[scores[i].skill for i in feasible],
+        scores=[round(use[i], 6) for i in feasible] if method == "loglik" else [],
+        choice=scores[chosen].skill if chosen is not None else None,
+        forced=method != "loglik",
+        method=method,
+        notes=[f"{scores[i].skill}: affordance {scores[i].affordance:.3f}" for i in feasible],
+        env_steps=int(getattr(session, "steps", 0)),
+    )
+    return [scores[i] for i in order], exchange, decision

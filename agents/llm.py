@@ -4,7 +4,9 @@ Specs: ``embedded`` (default; SmolLM2-135M-Instruct GGUF shipped in the ``llm-sm
 run by llama.cpp), ``embedded:<name>`` (another packaged GGUF, see ``PACKAGED_MODELS``),
 ``llamacpp:/path/model.gguf``, ``ollama:<model>``, ``openai:<model>`` (any OpenAI-compatible
 server via ``OPENAI_BASE_URL`` or ``base_url=``), ``anthropic:<model>``, ``hf:<path>``
-(transformers; a model folder or a ``.gguf`` file).
+(transformers; a model folder or a ``.gguf`` file), ``none`` or ``none:<seed>`` (no
+knowledge: uniform scores, random valid answers drawn from the run's seed; see
+``agents._llm_none``), the baseline every figure of the model's lift is measured against.
 
 Every failure a user can fix (unknown spec, missing file, missing optional package,
 unreachable server) is an ``LLMError`` with a one-line message saying what to do.
@@ -48,10 +50,10 @@ __all__ = [
     "parse_spec",
 ]
 
-BACKENDS = ("embedded", "llamacpp", "ollama", "openai", "anthropic", "hf")
+BACKENDS = ("embedded", "llamacpp", "ollama", "openai", "anthropic", "hf", "none")
 SPEC_FORMS = (
     "embedded | embedded:<packaged name> | llamacpp:/path/model.gguf | ollama:<model> | "
-    "openai:<model> | anthropic:<model> | hf:<path>"
+    "openai:<model> | anthropic:<model> | hf:<path> | none | none:<seed>"
 )
 #: Packaged GGUFs usable as ``embedded:<name>``: (python package, install hint).
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
@@ -75,7 +77,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
     backend = backend.lower()
     if backend not in BACKENDS:
         raise LLMError(f"unknown model spec {spec!r}; valid forms: {SPEC_FORMS}")
-    if backend != "embedded" and not arg:
+    if backend == "none" and arg and not arg.lstrip("-").isdigit():
+        raise LLMError(f"model spec {spec!r}: 'none' takes an integer seed (none:<seed>) or nothing")
+    if backend not in ("embedded", "none") and not arg:
         raise LLMError(f"model spec {spec!r} needs a value after ':'; valid forms: {SPEC_FORMS}")
     return backend, arg
 
@@ -319,10 +323,16 @@ def make_chat_model(spec: str = "embedded", **kw: Any) -> BaseChatModel:
 
     ``cache``: True/False/None (None = on for deterministic calls, i.e. temperature 0);
     ``MENDAKO_LLM_CACHE=0`` turns it off. Other keywords go to the backend's constructor
-    (``temperature``, ``max_tokens``, ``base_url``, ``api_key``, ...).
+    (``temperature``, ``max_tokens``, ``base_url``, ``api_key``, ...). ``run_seed``: the
+    run's seed, from which the ``none`` backend draws its answers (other backends ignore it).
     """
     backend, arg = parse_spec(spec)
     cache = kw.pop("cache", None)
+    run_seed = int(kw.pop("run_seed", 0) or 0)
+    if backend == "none":
+        from agents._llm_none import NoneChatModel
+
+        return NoneChatModel(run_seed=run_seed + int(arg or 0))
     if backend in ("embedded", "llamacpp"):
         path = (
             embedded_model_path(arg or DEFAULT_EMBEDDED)
@@ -427,6 +437,10 @@ def make_scorer(
     model = spec_or_model
     if isinstance(model, str):
         backend, arg = parse_spec(model)
+        if backend == "none":
+            from agents._llm_none import NoneScorer
+
+            return NoneScorer(int(kw.get("run_seed", 0) or 0) + int(arg or 0))
         if backend == "hf":
             from agents._llm_hf import HFScorer
 
@@ -434,6 +448,10 @@ def make_scorer(
         model = make_chat_model(model, cache=cache, **kw)
     if isinstance(model, LlamaCppChatModel):
         return LlamaCppScorer(model.model_path, cache=store)
+    from agents._llm_none import NoneChatModel, NoneScorer
+
+    if isinstance(model, NoneChatModel):
+        return NoneScorer(model.run_seed)
     from agents._llm_hf import HFChatModel
 
     if isinstance(model, HFChatModel):

@@ -129,22 +129,168 @@ def repair(
     inventory: dict[str, int],
     known: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[Subgoal], list[str]]:
-    """Roll the proposal through the rules: keep needed subgoals, insert missing, drop the rest.
+    """Roll the model's subgoals through the rules, keeping its order wherever it is free.
 
-    `known` are kinds the agent has seen (a remembered table needs no new one).
-    Returns the plan and notes saying what was inserted or dropped and why.
+    The constraints prune, the model chooses (DESIGN.md, "Who decides"): the rules' chain
+    (`rules.prerequisites`) says what `target` needs from here; the plan is that chain plus
+    the model's other feasible subgoals, in the model's order. What the target needs and
+    the model left out is inserted right before the first step that needs it; a step the
+    model put before something it needs moves after it; a proposed step is dropped only
+    when the rules show it impossible from here, already done, or after the target (the
+    goal ends there). Where the order is free (two prerequisites that do not need each
+    other) the model's order stands. `known` are kinds the agent has seen (a remembered
+    table needs no new one).
+
+    Returns the plan and one note per disagreement (the model said X, the rules changed it
+    to Y, and why); an empty list when the model's plan stood as proposed.
     """
-    chain = [
-        Subgoal(name=n, need=need) for n, need in rules.prerequisites(target, inventory, known)
-    ]
+    steps = rules.prerequisites(target, inventory, known)
+    chain = [Subgoal(name=n, need=dict(need)) for n, need in steps]
     if not chain or chain[-1].name != target:
         chain.append(Subgoal(name=target))
-    needed = {s.name for s in chain}
-    proposed = set(proposal.subgoals)
-    unneeded = dict.fromkeys(n for n in proposal.subgoals if n not in needed)
-    notes = [f"dropped {n}: not needed for {target}" for n in unneeded]
-    notes += [f"inserted {s.name}: {target} needs it" for s in chain if s.name not in proposed]
-    return chain, notes
+    in_chain = {s.name for s in chain}
+    proposed = list(dict.fromkeys(proposal.subgoals))
+    notes: list[str] = []
+    nodes = list(chain)
+    cut = proposed.index(target) if target in proposed else len(proposed)
+    for name in proposed[cut + 1 :]:
+        if name not in in_chain:
+            notes.append(f"dropped {name}: the model put it after {target}, where the goal ends")
+    for name in proposed[:cut]:
+        if name in in_chain:
+            continue
+        why = _infeasible_extra(rules, name, inventory, known, in_chain)
+        if why:
+            notes.append(f"dropped {name}: {why}")
+            continue
+        nodes.append(Subgoal(name=name))
+        _add_consumption(rules, name, chain)
+    order = _model_order(rules, nodes, target, proposed[:cut], inventory, known, notes)
+    plan = [nodes[i] for i in order]
+    return plan, notes
+
+
+def _own_needs(rules: Any, name: str, inventory: dict[str, int], known: set[str]) -> list[str]:
+    """The steps `name` itself needs first, from here (its own rules chain, without it)."""
+    return [n for n, _ in rules.prerequisites(name, inventory, known) if n != name]
+
+
+def _infeasible_extra(
+    rules: Any, name: str, inventory: dict[str, int], known: set[str], planned: set[str]
+) -> str:
+    """Why a proposed step the target does not need cannot stay (empty when it can)."""
+    requirement = getattr(rules, "requirement", None)
+    if requirement is not None:
+        req = requirement(name)
+        held = [item for item in req.gives if name.startswith("make_") and inventory.get(item)]
+        if held:
+            return f"already done: {held[0].replace('_', ' ')} is held"
+        placed = name.removeprefix("place_")
+        if name.startswith("place_") and placed in known and placed in ("table", "furnace"):
+            return f"already done: a {placed} is known"
+    try:
+        needs = _own_needs(rules, name, inventory, known)
+    except (ValueError, RecursionError) as e:
+        return f"impossible by the rules ({e})"
+    unmet = [n for n in needs if n not in planned]
+    if unmet:
+        return f"not feasible where the model put it: it needs {unmet[0]} first"
+    missing = getattr(rules, "missing", None)
+    if not needs and missing is not None:  # nothing before it in the plan: feasible now?
+        blocked = missing(name, inventory, known)
+        if blocked:
+            return f"impossible now: {blocked[0]}"
+    return ""
+
+
+def _add_consumption(rules: Any, name: str, chain: list[Subgoal]) -> None:
+    """A kept extra step uses up items the chain collects: collect that much more."""
+    requirement = getattr(rules, "requirement", None)
+    if requirement is None:
+        return
+    for item, amount in requirement(name).consumes.items():
+        for step in chain:
+            if item in step.need and step.name.startswith("collect_"):
+                step.need[item] += int(amount)
+                break
+
+
+def _model_order(
+    rules: Any,
+    nodes: list[Subgoal],
+    target: str,
+    proposed: list[str],
+    inventory: dict[str, int],
+    known: set[str],
+    notes: list[str],
+) -> list[int]:
+    """Indices of `nodes` in the model's order, as far as what each needs allows.
+
+    A topological order of the steps by the rules' needs, taking among the steps that are
+    ready the one the model named first; a step the model left out takes the place of the
+    earliest step that needs it, the target comes last.
+    """
+    index = {s.name: i for i, s in enumerate(nodes)}
+    needs: list[set[int]] = []
+    for s in nodes:
+        try:
+            own = _own_needs(rules, s.name, inventory, known)
+        except (ValueError, RecursionError):
+            own = []
+        needs.append({index[n] for n in own if n in index and index[n] != index[s.name]})
+    position = {n: i for i, n in enumerate(proposed)}
+    inf = float(len(proposed) + 1)
+    key = [inf if s.name == target else float(position.get(s.name, inf)) for s in nodes]
+    # A step takes the earliest place of anything that needs it (needs point backwards in
+    # the rules' chain, so one pass from the end settles every key).
+    for i in sorted(range(len(nodes)), key=lambda i: -_depth(i, needs)):
+        for j in needs[i]:
+            key[j] = min(key[j], key[i])
+    placed: list[int] = []
+    done: set[int] = set()
+    while len(placed) < len(nodes):
+        ready = [i for i in range(len(nodes)) if i not in done and needs[i] <= done]
+        if not ready:  # a cycle in the rules: fall back on the chain's order
+            ready = [i for i in range(len(nodes)) if i not in done][:1]
+        i = min(ready, key=lambda i: (key[i], i))
+        placed.append(i)
+        done.add(i)
+    named = [i for i in placed if nodes[i].name in position and nodes[i].name != target]
+    for i in named:
+        later = [j for j in named if position[nodes[j].name] < position[nodes[i].name]]
+        later = [j for j in later if placed.index(j) > placed.index(i)]
+        if later:
+            first = min(later, key=lambda j: position[nodes[j].name])
+            notes.append(
+                f"moved {nodes[i].name} before {nodes[first].name}: the rules say it comes "
+                f"first ({_needer(i, placed, needs, nodes)} needs it)"
+            )
+    for i in placed:
+        if nodes[i].name not in position and nodes[i].name != target:
+            needer = _needer(i, placed, needs, nodes)
+            notes.append(f"inserted {nodes[i].name}: {needer} needs it, the model left it out")
+    return placed
+
+
+def _depth(i: int, needs: list[set[int]]) -> int:
+    """How many steps deep `i` sits in the needs graph (0: needs nothing)."""
+    seen: dict[int, int] = {}
+
+    def depth(k: int) -> int:
+        if k not in seen:
+            seen[k] = 0
+            seen[k] = 1 + max((depth(j) for j in needs[k]), default=-1)
+        return seen[k]
+
+    return depth(i)
+
+
+def _needer(i: int, placed: list[int], needs: list[set[int]], nodes: list[Subgoal]) -> str:
+    """The first step of the plan that needs step `i`."""
+    for j in placed:
+        if i in needs[j]:
+            return nodes[j].name
+    return nodes[placed[-1]].name
 
 
 def repair_imagined(

@@ -66,6 +66,30 @@ class LLMExchange(BaseModel):
     ``agents._llm_remote.STRUCTURED_METHODS``), or the scoring route; empty when fixed."""
 
 
+class Decision(BaseModel):
+    """One choice the agent made among the options the constraints left (DESIGN.md, "Who
+    decides"): what was open, what the model said, what was chosen and who changed it."""
+
+    role: str
+    """Who decided: `curriculum` (next goal), `planner` (subgoals), `saycan` (skill)."""
+    options: list[str]
+    """What survived the constraints (for the planner: the model's proposed subgoals)."""
+    scores: list[float] = Field(default_factory=list)
+    """The model's score per option, in `options`' order (empty when forced or generated)."""
+    choice: str | None = None
+    """What was chosen (for the planner: the final plan, steps joined by ' > ')."""
+    forced: bool = False
+    """Only one option survived: no model call was made."""
+    method: str = ""
+    """How the model was asked: `loglik`, `structured`, `forced` or `none` (nothing left)."""
+    overridden_by: str | None = None
+    """Who changed the model's answer (`rules`, `learned`, `affordance`), None if it stood."""
+    notes: list[str] = Field(default_factory=list)
+    """Each disagreement: the model said X, the world model changed it to Y, and why."""
+    env_steps: int = 0
+    """Env steps taken when the decision was made."""
+
+
 class StepRecord(BaseModel):
     """Everything one pass of affordance -> skill -> verify did, for the trace and replanning."""
 
@@ -117,6 +141,8 @@ class AgentState(InputState):
     """Every env action taken, so a crashed run can be rebuilt by replay from its seed."""
     history: Annotated[list[StepRecord], operator.add] = Field(default_factory=list)
     llm_log: Annotated[list[LLMExchange], operator.add] = Field(default_factory=list)
+    decisions: Annotated[list[Decision], operator.add] = Field(default_factory=list)
+    """Every choice made in the run, in order (`mendako trace show` lists them)."""
     outcome: Outcome = "running"
     message: str = ""
 

@@ -39,6 +39,7 @@ def _state_types() -> list[type]:
         state_mod.SkillScore,
         state_mod.Verdict,
         state_mod.LLMExchange,
+        state_mod.Decision,
         state_mod.StepRecord,
         state_mod.AgentState,
     ]
@@ -262,9 +263,10 @@ class Run:
         saver.setup()  # now, not inside the run's first graph step
         return saver
 
-    def checkpoints(self) -> list[StateSnapshot]:
+    def checkpoints(self, thread: str | None = None) -> list[StateSnapshot]:
         """Every checkpoint of the run, oldest first (LangGraph's `get_state_history`);
-        RunDamaged when the database cannot be read."""
+        RunDamaged when the database cannot be read. `thread`: one of the run's checkpoint
+        threads (the explorer's goals, ``<run id>:<n>``); default the run's own."""
         from graphs.build import build_graph
 
         if not self.db_path.is_file():
@@ -273,7 +275,7 @@ class Run:
             saver = self.checkpointer()
             try:
                 graph = build_graph(saver)
-                config = {"configurable": {"thread_id": self.id}}
+                config = {"configurable": {"thread_id": thread or self.id}}
                 return list(reversed(list(graph.get_state_history(config))))
             finally:
                 saver.conn.close()

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from agents import planner
 from agents._prompts import render
 from graphs.context import RunContext
-from graphs.state import AgentState
+from graphs.state import AgentState, Decision
 
 NOT_ACHIEVABLE = "not achievable with the current skills"
 
@@ -62,8 +62,18 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         steps, notes = planner.repair(
             proposal, target, session.rules, session.inventory, session.known_kinds()
         )
+    decision = Decision(
+        role="planner",
+        options=list(proposal.subgoals),
+        choice=" > ".join(s.name for s in steps),
+        method="structured",
+        overridden_by=({"rules": "rules", "learned": "learned"}.get(mode) if notes else None),
+        notes=list(notes),
+        env_steps=session.steps,
+    )
     notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
     update |= {
+        "decisions": [decision],
         "target": target,
         "plan": steps,
         "cursor": 0,

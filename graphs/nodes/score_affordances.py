@@ -12,23 +12,28 @@ from graphs.state import AgentState
 
 
 def score_affordances(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Rank every skill by usefulness x affordance and choose the best one."""
+    """Rank every skill by usefulness x affordance and choose the best one (the model is
+    asked only when two or more skills can succeed; one is a forced choice)."""
     ctx = runtime.context
     subgoal = state.subgoal
     assert subgoal is not None, "routed to score_affordances without a subgoal"
     skills = list(ctx.library)
-    scores, exchange = affordance.rank(
+    steps = int(getattr(ctx.env, "steps", 0))
+    scores, exchange, decision = affordance.rank(
         ctx.scorer,
         subgoal.instruction,
         skills,
         ctx.env,
         world_model=ctx.settings.world_model,
         subgoal=subgoal.name,
+        seed=ctx.settings.seed,
+        key=(steps, len(state.decisions), subgoal.name),
     )
-    chosen = scores[0].skill if scores and scores[0].score > 0 else None
+    chosen = decision.choice
     return {
         "candidates": scores,
         "chosen": chosen,
         "observation": ctx.env.describe(),
-        "llm_log": [exchange],
+        "llm_log": [exchange] if exchange is not None else [],
+        "decisions": [decision],
     }

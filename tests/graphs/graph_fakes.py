@@ -45,7 +45,7 @@ class ScriptedPlanner(BaseChatModel):
 class WordScorer:
     """Prefers options that share words with the last line of the prompt (a fake usefulness)."""
 
-    def distribution(self, prompt: str, options: list[str]) -> list[float]:
+    def distribution(self, prompt: str, options: list[str], **_: Any) -> list[float]:
         words = set(prompt.strip().splitlines()[-2].lower().replace("?", "").split())
         raw = [1.0 + 10.0 * len(words & set(o.lower().split())) for o in options]
         total = sum(raw)
