@@ -144,6 +144,11 @@ class PPOArgs:
     """Skill folder to write; default ``$MENDAKO_HOME/runs/<run_name>``."""
     log_every: int = 1
     """Log metrics every this many iterations."""
+    ray: str | None = None
+    """Step the envs on Ray actors (`skills.rl.ray_rollouts`): ``""`` for a local Ray
+    instance, else the cluster's address; None: in this process."""
+    ray_workers: int = 2
+    """With ``ray``: actors (worker processes), each holding ``num_envs / ray_workers`` envs."""
 
     @property
     def batch_size(self) -> int:
@@ -266,6 +271,10 @@ def _env_thunk(args: PPOArgs, idx: int) -> Callable[[], gym.Env]:
 
 def make_vector_env(args: PPOArgs) -> gym.vector.VectorEnv:
     """``num_envs`` subgoal envs, autoreset in the same step (cleanrl's convention)."""
+    if args.ray is not None:  # the same envs on Ray actors; the learner stays here
+        from skills.rl.ray_rollouts import RayVectorEnv
+
+        return RayVectorEnv(args, args.ray_workers, args.ray)
     thunks = [_env_thunk(args, i) for i in range(args.num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if args.vector == "async":
@@ -570,6 +579,12 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
             evaluation["episodes"],
         )
     meta = _meta(args, global_step, wall, curve, steps_to, evaluation, interrupted)
+    if args.ray is not None:  # what the Ray workers went through (skills.rl.ray_rollouts)
+        meta["extra"]["ray"] = {
+            "workers": args.ray_workers,
+            "restarts": envs.restarts,
+            "lost_steps": envs.lost_steps,
+        }
     agent.save(out, meta)
     _write_curve(out, curve)
     log.info("saved %s (%.0f s, %.0f steps/s)", out, wall, global_step / max(wall, 1e-9))
