@@ -15,7 +15,7 @@ LLMOpt = Annotated[
     typer.Option(
         "--llm",
         help="LLM backend: embedded | llamacpp:/path.gguf | ollama:M | openai:M | "
-        "anthropic:M | hf:PATH",
+        "anthropic:M | hf:PATH | none (no knowledge: random choices from the run's seed)",
     ),
 ]
 EnvOpt = Annotated[str, typer.Option("--env", help="Environment: crafter | babyai | minedojo")]

@@ -105,7 +105,12 @@ def _proposal_schema(names: list[str]) -> type[BaseModel]:
 def propose(
     llm: BaseChatModel, goal: str, observation: str, names: list[str], failure: str = ""
 ) -> tuple[PlanProposal, LLMExchange]:
-    """Ask the LLM for a target and subgoals, constrained to known subgoal names."""
+    """Ask the LLM for a target and subgoals, constrained to known subgoal names.
+
+    The prompt holds the goal (and the last failure), not the observation: the model
+    proposes a plan for the goal, the world model grounds it in the state (what is held or
+    known is dropped, what is missing inserted: `repair`), and the same goal asked again
+    is the same prompt, answered from the LLM cache. `observation` is kept for callers."""
     prompt = render(
         "planner",
         subgoals=", ".join(names),
