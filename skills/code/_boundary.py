@@ -188,8 +188,6 @@ def seccomp_program() -> bytes:
     flt.add_rule(sc.ALLOW, "ioctl", sc.Arg(1, sc.EQ, _FIONREAD))
     # rlimits of the child itself only: prlimit64(0, ...); another pid is refused.
     flt.add_rule(sc.ALLOW, "prlimit64", sc.Arg(0, sc.EQ, 0))
-    # signals to itself only (raise(), faulthandler), never to bwrap or anyone else.
-    flt.add_rule(sc.ALLOW, "kill", sc.Arg(0, sc.EQ, 0))
     with tempfile.TemporaryFile() as fh:
         flt.export_bpf(fh)
         fh.seek(0)

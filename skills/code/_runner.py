@@ -204,7 +204,7 @@ class Session:
     def run(self) -> None:
         """Start the child and serve it until it ends, fails or runs out of time."""
         start = time.perf_counter()
-        self.deadline = self.limit_at = start + self.time_limit_s
+        self.deadline = start + self.time_limit_s
         b = self.boundary
         python = b.python if b is not None else sys.executable
         program = [python, "-I", "-S", "-B", "-u", "-c", child_source()]
@@ -227,8 +227,8 @@ class Session:
         try:
             self._serve(proc)
         except DeadlineExceeded:
-            if self.outcome is not None and time.perf_counter() < self.limit_at:
-                self.lingered = True  # reported, then held its pipes open instead of exiting
+            if self.outcome is not None:
+                self.lingered = True  # reported in time, then held its pipes open
             else:
                 self.timed_out = True
         except ProtocolError as exc:
@@ -272,9 +272,10 @@ class Session:
                         buf += chunk
                         self._handle_frames(buf)
                 if self.outcome is not None and rfd in sel.get_map():
-                    # Done: keep draining its output only briefly, then stop waiting.
+                    # Done (in time): keep draining its output only briefly, then stop
+                    # waiting; a child still holding its pipes open then is lingering.
                     sel.unregister(rfd)
-                    self.deadline = min(self.deadline, time.perf_counter() + 1.0)
+                    self.deadline = time.perf_counter() + EXIT_GRACE_S
 
     @staticmethod
     def _read(fd: int) -> bytes | None:

@@ -167,6 +167,12 @@ def _check_node(node: ast.AST, parents: dict[ast.AST, ast.AST], classes: frozens
                 raise _reject(node, "`type(...)` with other than one argument is not allowed")
     elif isinstance(node, ast.Attribute):
         _check_attribute(node, parents)
+    elif isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name == "wraps" and (len(node.args) != 1 or node.keywords):
+            # wraps(f, assigned=..., updated=...) sets attributes named at run time
+            raise _reject(node, "`wraps` takes only the wrapped function")
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         if isinstance(node, ast.ClassDef):
             if node.keywords:

@@ -1,21 +1,38 @@
 """Tests for the code-skill sandbox: benign skills work, hostile ones are refused or contained.
 
-The hostile corpus lives in ``hostile/*.py``; each file's second line says what must happen
-(``# expect: rejected|exception|timeout|memory|budget|ok``).
+The hostile corpus lives in ``hostile/*.py``; each file's header says what must happen
+(``# expect: rejected|exception|timeout|memory|budget|crashed|ok``), with what message
+(``# message: REGEX``) or output (``# stdout: REGEX``); ``# mode: unchecked`` files skip the
+static check and escape the Python layers on purpose, to probe the OS boundary. Every run
+is checked for containment: marker files outside the sandbox keep mode, owner, times,
+xattrs and contents, no secret comes back, and the parent keeps its pid, cwd and rlimits.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import resource
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from agents._render import live_event
+from envs.untrusted import text
+from skills.code._boundary import boundary
 from skills.code.sandbox import (
+    BOUNDARY_LAYERS,
     SandboxResult,
     SkillRejected,
     _run_unchecked,
+    boundary_problem,
     check_source,
     run_code_skill,
 )
@@ -89,27 +106,124 @@ def _pwned() -> list[str]:
     return sorted(p for p in os.listdir("/tmp") if p.startswith("mendako_pwned"))
 
 
+def _header(source: str) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a corpus file (expect, message, stdout, mode)."""
+    out = {}
+    for line in source.splitlines()[:8]:
+        key, sep, value = line.removeprefix("# ").partition(": ")
+        if line.startswith("# ") and sep and key in ("expect", "message", "stdout", "mode"):
+            out[key] = value.strip()
+    return out
+
+
+@dataclass
+class Markers:
+    """Files outside the sandbox that no skill may change or learn anything about."""
+
+    folder: Path
+    marker: Path
+    hidden: Path
+
+    def snapshot(self) -> list[tuple[object, ...]]:
+        out = []
+        for p in (self.folder, self.marker, self.hidden):
+            st = p.stat()
+            xattrs = {k: os.getxattr(p, k) for k in os.listxattr(p)}
+            data = p.read_bytes() if p.is_file() else sorted(os.listdir(p))
+            out.append((st.st_mode, st.st_uid, st.st_gid, st.st_mtime_ns, st.st_ino, xattrs, data))
+        return out
+
+
+@pytest.fixture
+def markers() -> Iterator[Markers]:
+    folder = Path(tempfile.mkdtemp(prefix="mendako-marker-"))
+    folder.chmod(0o755)
+    marker, hidden = folder / "marker.txt", folder / "hidden-secret"
+    marker.write_text("marker: do not touch\n")
+    hidden.write_text(f"TOPSECRET-{os.getpid()}\n")
+    marker.chmod(0o640)
+    for p in (marker, hidden):
+        os.setxattr(p, "user.mendako", b"marker")
+        os.utime(p, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    yield Markers(folder, marker, hidden)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+KNOWN_LAYERS = {*BOUNDARY_LAYERS} | {
+    "RLIMIT_AS",
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_CORE",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+}
+
+
 def test_corpus_is_big_enough() -> None:
-    assert len(HOSTILE) >= 20
+    assert len(HOSTILE) >= 60
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
-def test_hostile_skill_is_refused_or_contained(path: Path) -> None:
-    source = path.read_text()
-    expect = source.splitlines()[1].removeprefix("# expect:").strip()
+def test_hostile_skill_is_refused_or_contained(path: Path, markers: Markers) -> None:
+    head = _header(path.read_text())
+    expect = head["expect"]
+    source = (
+        path.read_text()
+        .replace("MARKER_DIR", str(markers.folder))
+        .replace("MARKER", str(markers.marker))
+        .replace("HIDDEN", str(markers.hidden))
+        .replace("PARENT_PID", str(os.getpid()))
+    )
+    unchecked = head.get("mode") == "unchecked"
+    if unchecked and boundary() is None:
+        pytest.skip(f"probes the OS boundary, which this machine lacks: {boundary_problem()}")
     before, pid, cwd = _pwned(), os.getpid(), os.getcwd()
+    limits = [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_AS)]
+    files = markers.snapshot()
     api = FakeApi(budget=5)
     if expect == "rejected":
         with pytest.raises(SkillRejected, match=r"line \d+|no top-level"):
             check_source(source)
-    result = _run(source, api, time_limit_s=1.5)
+    if unchecked:
+        result = _run_unchecked(
+            source,
+            api,
+            time_limit_s=1.5,
+            memory_limit_mb=256,
+            allowed=ALLOWED,
+            scratch_dir=None,
+            func_name="run",
+            start=time.perf_counter(),
+        )
+    else:
+        result = _run(source, api, time_limit_s=1.5)
     assert result.error_kind == (None if expect == "ok" else expect), result.feedback()
     assert result.ok is (expect == "ok")
     if not result.ok:
         assert result.error and "\n" not in result.error
+    if "message" in head:
+        assert re.search(head["message"], result.error or ""), result.feedback()
+    if "stdout" in head:
+        assert re.search(head["stdout"], result.stdout), result.stdout
+    assert set(result.hardening) <= KNOWN_LAYERS, result.hardening
     assert result.wall_s < 5
+    # contained: nothing outside changed, nothing secret came back, the parent is untouched
+    assert markers.snapshot() == files
+    shown = result.feedback() + result.stdout
+    assert "TOPSECRET" not in shown and str(markers.hidden.stat().st_ino) not in shown
     assert _pwned() == before and os.getpid() == pid and os.getcwd() == cwd
+    assert [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_AS)] == limits
     assert api._env == "the real env, never reachable"
+    # and whatever the skill printed or raised is shown as text, never as terminal control
+    out = io.StringIO()
+    console = Console(file=out, width=120, force_terminal=False)
+    live_event(
+        console,
+        {"node": "execute_skill", "update": {"last_error": result.error, "last_stopped": "x"}},
+    )
+    console.print(text(result.stdout, newlines=True))
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
 
 
 def test_benign_skill_drives_the_api() -> None:

@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: exception
+# message: finite floats
+def run(api):
+    api.collect(float("nan"))

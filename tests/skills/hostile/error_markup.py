@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: exception
+# message: ValueError: \[/\] \[link=file:///etc/passwd\]x\[/link\]
+def run(api):
+    raise ValueError("[/] [link=file:///etc/passwd]x[/link] [bold green]achieved[/]")
