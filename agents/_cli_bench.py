@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from agents._cli_common import LLMOpt, console, fail, user_errors
@@ -52,7 +51,7 @@ def explore(
             RunSettings(env_id=env, seed=seed, llm=llm, max_env_steps=max_steps), on_event=show
         )
     except user_errors() as e:
-        fail(escape(str(e)))
+        fail(str(e))
     console.print(
         f"[bold]{s.ended}[/] after {s.env_steps} env steps, {s.goals} goals, {s.wall_s:.0f}s",
         highlight=False,
@@ -135,7 +134,7 @@ def bench_crafter(
             ray=ray_address if ray_address else ("" if ray else None),
         )
     except user_errors() as e:
-        fail(escape(str(e)))
+        fail(str(e))
     print_report(report, out)
 
 
@@ -183,6 +182,8 @@ def print_report(report: dict, out: Path) -> None:
     for name, v, ci in sorted(rows, key=lambda r: r[1]):
         bal.add_row(name, f"{v:.1f}", ci)
     console.print(bal)
+    if report.get("stopped"):
+        console.print(f"[bold yellow]{report['stopped']}[/]", highlight=False)
     if report.get("ray"):
         info = report["ray"]
         retried = info["retried"]

@@ -293,14 +293,15 @@ def _library_facts(env: str) -> dict[str, Any]:
 
 
 def protocol(
-    settings: RunSettings, episodes: int, *, learn_across: bool, stats: dict[str, Any]
+    settings: RunSettings, seeds: list[int], *, learn_across: bool, stats: dict[str, Any]
 ) -> dict[str, Any]:
-    """The protocol a bench follows, in words and numbers (printed beside the baselines)."""
+    """The protocol a bench over `seeds` follows, in words and numbers (printed beside the
+    baselines)."""
     from envs.registry import base_id
 
     facts = _library_facts(base_id(settings.env_id))
-    seeds = range(settings.seed, settings.seed + episodes)
     tuned = [s for s in seeds if s in TUNED_SEEDS]
+    contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
     pre = facts["rl_pretrain_steps"]
     knowledge = f"{facts['code_skills']} hand-written code skills"
     if facts["rl_skills"]:
@@ -320,7 +321,7 @@ def protocol(
         "no training steps during the bench",
         "knowledge": f"{knowledge}; {world}",
         "training_steps": 0,
-        "seeds": f"{seeds.start}..{seeds.stop - 1}",
+        "seeds": f"{seeds[0]}..{seeds[-1]}" if contiguous else ", ".join(map(str, seeds)),
         "tuned_seeds": f"{len(tuned)} of these seeds are in 0..99, which the agent was tuned on"
         if tuned
         else "none of these seeds were tuned on (tuning used 0..99)",
@@ -421,26 +422,31 @@ def run_bench(
         for r in out if learn_across else [out]:
             if "run_tar" in r:  # from a Ray worker: its run folder comes home
                 _unpack_run(r.pop("run_tar"), r["run_id"])
-            done(r)
             results.append(r)
+            done(r)
 
-    ray_info: dict[str, Any] | None = None
-    if ray is None:
-        workers = max(1, min(len(tasks), workers or (os.cpu_count() or 1)))
-        with mp.get_context("spawn").Pool(workers) as pool:
-            for out in pool.imap_unordered(_chain if learn_across else _episode, tasks):
+    retried: list[Any] = []  # skills._ray.Retry, with --ray
+    stopped = False
+    try:
+        if ray is None:
+            workers = max(1, min(len(tasks), workers or (os.cpu_count() or 1)))
+            with mp.get_context("spawn").Pool(workers) as pool:
+                for out in pool.imap_unordered(_chain if learn_across else _episode, tasks):
+                    collect(out)
+        else:
+            from skills import _ray
+
+            _ray.init(ray or None, num_cpus=workers or None)
+            workers = max(1, min(len(tasks), workers or _ray.cluster_cpus()))
+            fn = _ray_chain if learn_across else _ray_episode
+            for _, out in _ray.map_tasks(
+                fn, tasks, parallel=workers, shared=(_skills_bundle(),), retried=retried
+            ):
                 collect(out)
-    else:
-        from skills import _ray
-
-        _ray.init(ray or None, num_cpus=workers or None)
-        workers = max(1, min(len(tasks), workers or _ray.cluster_cpus()))
-        retried: list[_ray.Retry] = []
-        fn = _ray_chain if learn_across else _ray_episode
-        for _, out in _ray.map_tasks(
-            fn, tasks, parallel=workers, shared=(_skills_bundle(),), retried=retried
-        ):
-            collect(out)
+    except KeyboardInterrupt:  # Ctrl-C: report the episodes that finished
+        stopped = True
+    ray_info = None
+    if ray is not None:
         ray_info = {
             "address": ray or "local instance",
             "retried": [
@@ -448,20 +454,28 @@ def run_bench(
             ],
         }
     wall = time.perf_counter() - t0
-    per_arm = {
-        arm: _arm_report(
-            sorted((r for r in results if r["arm"] == arm), key=lambda r: r["seed"]), achievements
-        )
-        for arm in arms
-    }
+    # Only seeds that every arm finished count (the lift stays paired).
+    by_arm = {arm: {r["seed"]: r for r in results if r["arm"] == arm} for arm in arms}
+    seeds = sorted(set.intersection(*(set(d) for d in by_arm.values())))
+    if not seeds:
+        raise KeyboardInterrupt("stopped before any seed finished in every arm")
+    dropped = sorted({r["seed"] for r in results} - set(seeds))
+    per_arm = {arm: _arm_report([by_arm[arm][s] for s in seeds], achievements) for arm in arms}
     report: dict[str, Any] = {
         "env": settings.env_id,
         "llm": settings.llm,
         "compare": arms[1] if len(arms) > 1 else None,
-        "episodes": episodes,
+        "episodes": len(seeds),
+        "episodes_asked": episodes,
+        "stopped": (
+            f"stopped by the user after {len(seeds)} of {episodes} seeds finished in every arm"
+            + (f" (seeds {dropped} finished in only some arms: left out)" if dropped else "")
+            if stopped
+            else None
+        ),
         "workers": workers,
         "max_env_steps": settings.max_env_steps,
-        "protocol": protocol(settings, episodes, learn_across=learn_across, stats=stats),
+        "protocol": protocol(settings, seeds, learn_across=learn_across, stats=stats),
         "arms": per_arm,
         # the chosen LLM's figures at the top level, as before
         "score": per_arm[settings.llm]["score"],

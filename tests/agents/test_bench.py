@@ -132,3 +132,27 @@ def test_bench_episodes_start_from_one_snapshot_and_never_write_it(
     assert first["stats_start"] == _digest(snapshot) and first["stats_end"] != snapshot
     assert second["stats_start"] == _digest(first["stats_end"])
     assert "learned across episodes" in across["protocol"]["stats"]
+
+
+@pytest.mark.slow
+def test_a_bench_stopped_by_the_user_reports_the_seeds_finished_in_every_arm(
+    tmp_path: Path,
+) -> None:
+    seen: list[dict] = []
+
+    def stop_at_third(r: dict) -> None:
+        seen.append(r)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    settings = RunSettings(seed=1000, max_env_steps=20)
+    report = run_bench(
+        settings, 2, workers=2, out_dir=tmp_path, compare="none", on_episode=stop_at_third
+    )
+    # 3 of the 4 (seed, arm) episodes finished: exactly one seed has both arms
+    assert report["episodes"] == 1 and report["episodes_asked"] == 2
+    (seed,) = {e["seed"] for e in report["per_episode"]}
+    assert [e["seed"] for e in report["arms"]["none"]["per_episode"]] == [seed]
+    assert report["stopped"].startswith("stopped by the user after 1 of 2 seeds")
+    assert f"seeds [{2001 - seed}]" in report["stopped"]
+    assert report["protocol"]["seeds"] == f"{seed}..{seed}"
