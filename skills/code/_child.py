@@ -1,5 +1,6 @@
-"""Bootstrap of the sandbox child: its source is run as ``python -I -S -B -u -c SOURCE``
-inside bubblewrap (see `_boundary`), never imported by mendako.
+"""Bootstrap of the sandbox child, never imported by mendako: compiled once per process by
+the interpreter that runs it, and sent as a marshalled code object to a ``python -I -S -B -u
+-c STUB`` started inside bubblewrap (see `_boundary` and `_runner.STUB`).
 
 It stays import-light (no site, no numpy/torch) so a skill starts in a few milliseconds.
 Order matters: read the init message, apply rlimits and poison modules, then execute the
@@ -13,13 +14,13 @@ Wire format: 4-byte big-endian length + payload. Parent -> child payloads are ``
 dicts as ``{"d": [[key, value], ...]}`` with str keys), which the parent decodes itself.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` and `_signal`, not `signal` (which imports enum):
+# every module imported here is start-up time of every skill run.
+import _signal
 import builtins
 import marshal
 import os
 import resource
-import signal
 import sys
 
 _RPC_IN = 0
@@ -287,7 +288,7 @@ def _restricted_builtins(allowed_imports: frozenset) -> dict:
 def _lock_down(init: dict) -> list:
     """Apply the rlimits that are available; return the names of those applied."""
     applied = []
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-size writes fail with EFBIG instead
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)  # over-size writes fail with EFBIG instead
     mem = init["memory_limit_mb"] * 1024 * 1024
     cpu = init["cpu_limit_s"]
     for name, limit in (

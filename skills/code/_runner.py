@@ -53,10 +53,41 @@ class DeadlineExceeded(Exception):
     """The wall-clock limit passed while the parent waited on the child."""
 
 
+STUB = (
+    "import marshal, os\n"
+    "def _take(n):\n"
+    "    b = b''\n"
+    "    while len(b) < n:\n"
+    "        c = os.read(0, n - len(b))\n"
+    "        if not c:\n"
+    "            os._exit(3)\n"
+    "        b += c\n"
+    "    return b\n"
+    "exec(marshal.loads(_take(int.from_bytes(_take(4), 'big'))))\n"
+)
+"""What ``python -c`` runs in the child: read the bootstrap's code object from stdin, run it.
+No file of mendako's is bound into the sandbox, and nothing is compiled at each start."""
+
+
 @cache
-def child_source() -> str:
-    """The child bootstrap's source, run with ``python -c`` (no file of mendako's is bound)."""
-    return CHILD_SCRIPT.read_text()
+def bootstrap(python: str) -> bytes:
+    """`_child.py` compiled by (and marshalled for) the interpreter `python`, once."""
+    source = CHILD_SCRIPT.read_text()
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return marshal.dumps(compile(source, "<sandbox child>", "exec"))
+    compiler = (
+        "import marshal, sys\n"
+        "code = compile(sys.stdin.read(), '<sandbox child>', 'exec')\n"
+        "sys.stdout.buffer.write(marshal.dumps(code))\n"
+    )
+    return subprocess.run(
+        [python, "-I", "-S", "-c", compiler],
+        input=source.encode(),
+        capture_output=True,
+        timeout=60,
+        check=True,
+        env={},
+    ).stdout
 
 
 def _finite(text: str) -> float:
@@ -207,7 +238,7 @@ class Session:
         self.deadline = start + self.time_limit_s
         b = self.boundary
         python = b.python if b is not None else sys.executable
-        program = [python, "-I", "-S", "-B", "-u", "-c", child_source()]
+        program = [python, "-I", "-S", "-B", "-u", "-c", STUB]
         pipes: dict[str, Any] = {
             "stdin": subprocess.PIPE,
             "stdout": subprocess.PIPE,
@@ -241,6 +272,8 @@ class Session:
         self._wfd, rfd, efd = proc.stdin.fileno(), proc.stdout.fileno(), proc.stderr.fileno()
         for fd in (self._wfd, rfd, efd):
             os.set_blocking(fd, False)
+        code = bootstrap(self.boundary.python if self.boundary is not None else sys.executable)
+        self._write(len(code).to_bytes(4, "big") + code)
         init = {
             "source": self.source,
             "func_name": self.func_name,
@@ -353,7 +386,10 @@ class Session:
 
     def _send(self, message: object) -> None:
         data = marshal.dumps(message)
-        view = memoryview(len(data).to_bytes(4, "big") + data)
+        self._write(len(data).to_bytes(4, "big") + data)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
         while view:
             try:
                 view = view[os.write(self._wfd, view) :]
