@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -69,36 +70,84 @@ def skills_show(
         highlight=False,
     )
     console.print(
-        f"version: {m.version} (on disk: {', '.join(f'v{v}' for v in info.versions)})",
+        f"version: {m.version}, active (on disk: {', '.join(f'v{v}' for v in info.versions)})",
         highlight=False,
     )
+    if not m.verified:
+        because = m.extra.get("unverified_because", "its claim was not seen")
+        console.print(text(f"UNVERIFIED: {because}", "yellow"), highlight=False)
     if info.folder is not None:
         console.print(text(f"folder: {info.folder}"), highlight=False)
     for key in ("task", "steps", "rounds", "verified_seeds", "llm"):
         if key in m.extra:
             console.print(text(f"{key}: {m.extra[key]}"), highlight=False)
+    if len(info.history) > 1 or any(not v.active for v in info.history):
+        _versions_table(info.history)
     if info.source is not None:
         from rich.syntax import Syntax
 
         console.print(Syntax(safe(info.source, newlines=True), "python", line_numbers=True))
 
 
+def _versions_table(history: list[Any]) -> None:
+    """Every version with its own figures (its own record plus what use added to it)."""
+    from rich.table import Table
+
+    table = Table("version", "origin", "status", "success", "checked", title="versions")
+    for v in history:
+        m = v.meta
+        status = "active" if v.active else "inactive"
+        if not m.verified:
+            status += ", unverified"
+        gate = m.extra.get("gate") if isinstance(m.extra.get("gate"), dict) else {}
+        ev = m.extra.get("eval") if isinstance(m.extra.get("eval"), dict) else {}
+        checked = ""
+        if gate:
+            checked = f"gate {gate.get('new')}/{gate.get('episodes')} on {gate.get('seeds')}"
+            if gate.get("active") is not None:
+                checked += f" (then active v{gate.get('active_version')}: {gate.get('active')})"
+        elif ev:
+            checked = f"eval {ev.get('successes')}/{ev.get('episodes')} on {ev.get('seeds')}"
+        elif m.extra.get("verified_seeds"):
+            checked = f"dry run unlocked {m.achievement} on seed {m.extra['verified_seeds'][0]}"
+        table.add_row(
+            text(f"v{v.version}"),
+            text("shipped" if v.shipped else "user"),
+            text(status),
+            text(f"{m.successes}/{m.attempts}"),
+            text(checked),
+        )
+    console.print(table)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What the dry run of `skills add` saw on one seed."""
+
+    seed: int
+    error: str
+    """'' if the skill ran (returned, used its steps up, or the episode ended)."""
+    unlocked: tuple[str, ...]
+    """Achievements unlocked during the run."""
+
+
 def dry_run(
     source: str, env: str, seed: int = 0, steps: int = DRY_RUN_STEPS, time_limit_s: float = 30
-) -> str:
-    """Run `source` sandboxed in a fresh env for up to `steps`; '' if it ran, else the error.
+) -> DryRun:
+    """Run `source` sandboxed in a fresh env of `seed` for up to `steps`.
 
     Running out of steps or the episode ending is fine; an exception, a timeout, a memory
-    blow-up or a refusal is not.
+    blow-up or a refusal is an error. What it unlocked is what `skills add` verifies.
     """
     from envs.registry import EnvSession
     from skills.code.sandbox import run_code_skill
 
     session = EnvSession.open(env, seed)
+    before = {k for k, v in session.achievements.items() if v}
     res = run_code_skill(source, session.api(steps, {}), time_limit_s=time_limit_s)
-    if res.ok or res.error_kind in ("budget", "episode_over"):
-        return ""
-    return res.feedback()
+    error = "" if res.ok or res.error_kind in ("budget", "episode_over") else res.feedback()
+    unlocked = tuple(sorted(k for k, v in session.achievements.items() if v and k not in before))
+    return DryRun(seed, error, unlocked)
 
 
 @skills_app.command("add")
@@ -112,9 +161,17 @@ def skills_add(
         str | None, typer.Option(help="The env achievement it unlocks (e.g. place_furnace).")
     ] = None,
     env: EnvOpt = "crafter",
-    dry_run_seed: Annotated[int, typer.Option(help="World seed of the dry run.")] = 0,
+    dry_run_seeds: Annotated[
+        str, typer.Option(help="World seeds of the dry run (0-2 or 1,3,5).")
+    ] = "0-2",
+    dry_run_steps: Annotated[
+        int, typer.Option(help="Env steps the skill may take in each dry run.")
+    ] = DRY_RUN_STEPS,
 ) -> None:
-    """Add a hand-written code skill to your library (checked, then dry-run in the env)."""
+    """Add a hand-written code skill to your library: checked, then dry-run in fresh worlds.
+
+    It is verified if it unlocks its --achievement on at least one of the seeds; otherwise it
+    is stored as unverified (shown so, and ranked below verified skills)."""
     import ast
 
     from skills.base import SkillMeta
@@ -142,12 +199,7 @@ def skills_add(
         from skills.library import valid_name
 
         valid_name(meta.name)
-        problem = dry_run(source, env, dry_run_seed)
-        if problem:
-            raise ValueError(
-                f"{path}: the dry run in {env} (seed {dry_run_seed}) failed: "
-                + problem.splitlines()[0]
-            )
+        meta, why = _verify(path, source, env, meta, dry_run_seeds, dry_run_steps)
         stored = library.add(source, meta)
     except SkillRejected as e:
         fail(f"{path}: {e}")
@@ -159,6 +211,49 @@ def skills_add(
         assemble("added ", (stored.name, "bold"), f" v{stored.version} to {library.user_root}"),
         highlight=False,
     )
+    if stored.verified:
+        seed = stored.extra["verified_seeds"][0]
+        console.print(text(f"verified: it unlocked {stored.achievement} on seed {seed}"))
+    else:
+        console.print(text(f"stored as UNVERIFIED ({why}); ranked below verified skills", "yellow"))
+
+
+def _verify(
+    path: Path, source: str, env: str, meta: Any, seeds_text: str, steps: int
+) -> tuple[Any, str]:
+    """Dry-run `source` on the seeds until one unlocks `meta.achievement`; the meta marked
+    verified (and the seed) or unverified (and why), with the reason. A dry run that fails
+    (error, timeout, refusal) raises ValueError."""
+    if steps <= 0:
+        raise ValueError(f"--dry-run-steps must be positive (got {steps})")
+    seeds = parse_seeds(seeds_text)
+    bad = [x for x in seeds if not 0 <= x <= 2**32 - 1]
+    if bad:
+        raise ValueError(f"--dry-run-seeds: seed {bad[0]} is outside 0..{2**32 - 1}")
+    verified_on: list[int] = []
+    for seed in seeds:
+        seen = dry_run(source, env, seed, steps)
+        if seen.error:
+            raise ValueError(
+                f"{path}: the dry run in {env} (seed {seed}) failed: " + seen.error.splitlines()[0]
+            )
+        if meta.achievement is not None and meta.achievement in seen.unlocked:
+            verified_on.append(seed)
+            break  # one seed is enough to see the claim hold
+    why = ""
+    if meta.achievement is None:
+        why = "no --achievement declared, so there is no claim to check"
+    elif not verified_on:
+        why = (
+            f"{meta.achievement} was not unlocked in {steps} steps on seeds {seeds_text}, "
+            "from a fresh world"
+        )
+    extra = dict(meta.extra)
+    if verified_on:
+        extra["verified_seeds"] = verified_on
+    else:
+        extra["unverified_because"] = why
+    return meta.model_copy(update={"verified": bool(verified_on), "extra": extra}), why
 
 
 def library_rules(env: str) -> Any:
@@ -166,6 +261,21 @@ def library_rules(env: str) -> Any:
     from envs.registry import adapter
 
     return adapter(env).load_rules()
+
+
+@skills_app.command("activate")
+def skills_activate(
+    name: Annotated[str, typer.Argument(help="Skill name.")],
+    version: Annotated[int, typer.Argument(help="The version to make active (see `skills show`).")],
+    env: EnvOpt = "crafter",
+) -> None:
+    """Make another stored version of a skill the active one (the others stay)."""
+    try:
+        meta = _library(env).activate(name, version)
+    except _errors() as e:
+        fail(str(e))
+        return
+    console.print(text(f"{meta.name} v{meta.version} is now active"), highlight=False)
 
 
 @skills_app.command("remove")

@@ -42,7 +42,29 @@ def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[f
     return probs, LLMExchange(role="affordance", prompt=prompt, reply=reply)
 
 
+UNVERIFIED_FACTOR = 0.5
+"""Affordance factor of a skill stored unverified (`SkillMeta.verified`: its dry run did not
+unlock the achievement it claims), so it ranks below an equally scored verified one."""
+
+
 def affordance(
+    skill: Any,
+    session: Any,
+    *,
+    world_model: str = "rules",
+    scorer: Any = None,
+    subgoal: str | None = None,
+) -> tuple[float, str]:
+    """`_affordance`, times `UNVERIFIED_FACTOR` for a skill whose claim was never seen."""
+    value, why = _affordance(
+        skill, session, world_model=world_model, scorer=scorer, subgoal=subgoal
+    )
+    if value > 0 and not getattr(skill.meta, "verified", True):
+        return value * UNVERIFIED_FACTOR, f"{why}, unverified x{UNVERIFIED_FACTOR}"
+    return value, why
+
+
+def _affordance(
     skill: Any,
     session: Any,
     *,
