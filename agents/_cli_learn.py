@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -28,8 +30,24 @@ def learn(
     level: Annotated[str, typer.Option(help="BabyAI level for --policy llm.")] = (
         "BabyAI-GoToObjS6-v1"
     ),
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Make the new version active even if it evaluates worse than the active."
+        ),
+    ] = False,
+    gate_episodes: Annotated[
+        int, typer.Option(help="Fresh-world episodes each version plays in the comparison.")
+    ] = 20,
 ) -> None:
-    """Train an RL skill with PPO; it joins the library when done (Ctrl-C keeps a checkpoint)."""
+    """Train an RL skill with PPO; the new version becomes active only if it does at least as
+    well as the active one on the same fresh worlds (or with --replace); both versions stay."""
+    if steps <= 0:
+        fail(f"--steps must be a positive number of env steps (got {steps})")
+    if gate_episodes <= 0:
+        fail(f"--gate-episodes must be positive (got {gate_episodes})")
+    if not 0 <= seed <= 2**32 - 1:
+        fail(f"--seed {seed} is outside 0..{2**32 - 1}")
     if policy == "llm":
         _learn_llm(level, steps, seed)
         return
@@ -52,7 +70,9 @@ def learn(
     if achievement is None:
         fail(f"no Crafter achievement matches {subgoal!r}")
     library = SkillLibrary("crafter")
-    out = library.user_root / f"rl_{achievement}"
+    name = f"rl_{achievement}"
+    # Trained outside the library's folders; it joins them through the gate below.
+    out = library.home / "training" / f"{name}-{int(time.time() * 1000)}"
     args = PPOArgs(
         achievement=achievement, total_steps=steps, seed=seed, reward=reward, out_dir=str(out)
     )
@@ -90,12 +110,31 @@ def learn(
             path = train(args, progress=progress)
         except user_errors() as e:
             fail(str(e))
-    library.reload()
+    _gate_and_store(library, path, name, achievement, gate_episodes, replace)
+
+
+def _gate_and_store(
+    library: Any, path: Path, name: str, achievement: str, episodes: int, replace: bool
+) -> None:
+    """Compare the trained policy with the active version and store it as the next version
+    (active only if not worse, or with `replace`); the training folder is then removed."""
+    import shutil
+
+    from rich.text import Text
+
+    from skills.rl.gate import gate, record_figures
+
+    active = library.get(name) if name in library else None
     console.print(
-        f"saved {path} (policy.pt, meta.json, curve.csv/png); "
-        f"now in the library as rl_{achievement}",
-        highlight=False,
+        f"comparing with the active version on {episodes} fresh worlds …", highlight=False
     )
+    result = gate(
+        path, active, name=name, achievement=achievement, episodes=episodes, replace=replace
+    )
+    record_figures(path, result)
+    stored = library.add_version(path, activate=result.keep)
+    shutil.rmtree(path, ignore_errors=True)
+    console.print(Text(result.line(stored.version)))
 
 
 def _learn_llm(level: str, steps: int, seed: int) -> None:
