@@ -71,6 +71,10 @@ def run(
     learn: Annotated[
         bool, typer.Option(help="After the run, update the RL skills it used with PPO.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(help="With --learn: updated versions become active even if they do worse."),
+    ] = False,
 ) -> None:
     """Pursue GOAL in an environment and show every step (or --resume a killed run)."""
     from graphs.context import RunSettings
@@ -131,11 +135,8 @@ def run(
     if library is not None:
         from skills.rl.online import learn_from_run
 
-        for name, n, path in learn_from_run(library):
-            console.print(
-                assemble(("learned", "bold"), f" {name}: PPO update on {n} transitions → {path}"),
-                highlight=False,
-            )
+        for update in learn_from_run(library, replace=replace):
+            console.print(assemble(("learned", "bold"), " ", update.line()), highlight=False)
     if summary.outcome != "achieved":
         raise typer.Exit(1)
 
