@@ -90,8 +90,9 @@ def skills_table(console: Console, library: Any) -> None:
         table.add_column(col)
     for skill in sorted(library, key=lambda s: s.meta.name):
         m = skill.meta
+        kind = m.kind if getattr(m, "verified", True) else f"{m.kind}, unverified"
         table.add_row(
-            *(text(x) for x in (m.name, m.kind, m.version, f"{m.successes}/{m.attempts}")),
+            *(text(x) for x in (m.name, kind, m.version, f"{m.successes}/{m.attempts}")),
             text(m.description),
         )
     console.print(table)
