@@ -2,7 +2,8 @@
 
 The hostile corpus lives in ``hostile/*.py``; each file's header says what must happen
 (``# expect: rejected|exception|timeout|memory|budget|crashed|ok``), with what message
-(``# message: REGEX``) or output (``# stdout: REGEX``); ``# mode: unchecked`` files skip the
+(``# message: REGEX``) or output (``# stdout: REGEX``), under ``# limit: SECONDS`` (1.5 by
+default); ``# mode: unchecked`` files skip the
 static check and escape the Python layers on purpose, to probe the OS boundary. Every run
 is checked for containment: marker files outside the sandbox keep mode, owner, times,
 xattrs and contents, no secret comes back, and the parent keeps its pid, cwd and rlimits.
@@ -111,7 +112,11 @@ def _header(source: str) -> dict[str, str]:
     out = {}
     for line in source.splitlines()[:8]:
         key, sep, value = line.removeprefix("# ").partition(": ")
-        if line.startswith("# ") and sep and key in ("expect", "message", "stdout", "mode"):
+        if (
+            line.startswith("# ")
+            and sep
+            and key in ("expect", "message", "stdout", "mode", "limit")
+        ):
             out[key] = value.strip()
     return out
 
@@ -176,6 +181,7 @@ def test_hostile_skill_is_refused_or_contained(path: Path, markers: Markers) -> 
         .replace("PARENT_PID", str(os.getpid()))
     )
     unchecked = head.get("mode") == "unchecked"
+    limit = float(head.get("limit", 1.5))  # filling memory takes seconds on a loaded machine
     if unchecked and boundary() is None:
         pytest.skip(f"probes the OS boundary, which this machine lacks: {boundary_problem()}")
     before, pid, cwd = _pwned(), os.getpid(), os.getcwd()
@@ -189,7 +195,7 @@ def test_hostile_skill_is_refused_or_contained(path: Path, markers: Markers) -> 
         result = _run_unchecked(
             source,
             api,
-            time_limit_s=1.5,
+            time_limit_s=limit,
             memory_limit_mb=256,
             allowed=ALLOWED,
             scratch_dir=None,
@@ -197,7 +203,7 @@ def test_hostile_skill_is_refused_or_contained(path: Path, markers: Markers) -> 
             start=time.perf_counter(),
         )
     else:
-        result = _run(source, api, time_limit_s=1.5)
+        result = _run(source, api, time_limit_s=limit)
     assert result.error_kind == (None if expect == "ok" else expect), result.feedback()
     assert result.ok is (expect == "ok")
     if not result.ok:
@@ -207,7 +213,7 @@ def test_hostile_skill_is_refused_or_contained(path: Path, markers: Markers) -> 
     if "stdout" in head:
         assert re.search(head["stdout"], result.stdout), result.stdout
     assert set(result.hardening) <= KNOWN_LAYERS, result.hardening
-    assert result.wall_s < 5
+    assert result.wall_s < limit + 3.5
     # contained: nothing outside changed, nothing secret came back, the parent is untouched
     assert markers.snapshot() == files
     shown = result.feedback() + result.stdout

@@ -1,5 +1,6 @@
 # ruff: noqa
 # expect: memory
+# limit: 8
 def run(api):
     hoard = []
     while True:
