@@ -195,4 +195,7 @@ def graph(
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the `mendako` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from agents._redact import install
+
+    install()  # no credential in any log line or warning (LangSmith's echo its API key)
     return app(args=argv if argv is not None else sys.argv[1:])
