@@ -132,13 +132,13 @@ def main() -> None:
     lo, hi = (int(x) for x in args.seeds.split("-"))
     import torch  # noqa: F401  (RL skills import it on first use; keep that out of the timing)
 
-    import graphs.runner as runner_mod
+    import graphs.driver as driver_mod
     from envs.registry import EnvSession
 
     timers: dict[str, float] = {"skill_s": 0.0, "skill_steps": 0}
     for name in ("plan", "score_affordances", "execute_skill", "verify"):
         setattr(build_mod, name, _node_timer(getattr(build_mod, name), timers))
-    runner_mod._stream = _timer(runner_mod._stream, timers, "stream")
+    driver_mod.stream = _timer(driver_mod.stream, timers, "stream")
     sessions: list[Any] = []
     opener = EnvSession.open.__func__
 

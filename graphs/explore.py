@@ -1,50 +1,52 @@
 """The open-ended explorer: Voyager's curriculum over one whole episode.
 
 The curriculum (`agents.curriculum`) proposes a goal; the goal runs through the same graph
-as `mendako run` (plan, SayCan, skills, verifier), on the same live env; repeat until the
-episode ends (death or the step limit). Survival needs are reflexes, not goals: when drink,
-food or energy run low, or night falls, the explorer runs the matching skill directly until
-the stat is restored, so the graph is not re-planned every few steps. Reflexes are checked
-between goals and, at lower (urgent) thresholds, before every action a skill takes, so a
-long goal cannot walk the player into thirst or a night in the open. A goal that failed is
-tried again once the world had time to change (`RETRY_AFTER` steps); when every goal left
-has failed recently the player explores for a while instead. Everything lands in one run
-folder: a `goal` event per proposal, node events per goal (each goal is its own thread in
-the checkpoint database), `reflex` and `wander` events, and `end`.
+and the same run driver as `mendako run` (`graphs.driver`: plan, SayCan, skills, verifier,
+trace, checkpoints, survival reflexes), on the same live env; repeat until the episode ends
+(death or the step limit). Survival needs are reflexes, not goals (the env adapter's
+``survival()``), checked between goals and, at lower (urgent) thresholds, before every
+action a skill takes. A goal that failed is tried again once the world had time to change
+(`RETRY_AFTER` steps); when every goal left has failed recently the player explores for a
+while instead. Everything lands in one run folder: a `goal` event per proposal, node events
+per goal (each goal is its own checkpoint thread, ``<run id>:<n>``), a `goal_end` per goal,
+`reflex` and `wander` events (those between goals carry their actions), and `end`.
+
+**Resume.** The episode's actions are the concatenation, in trace order, of the actions of
+the reflexes and wanders between goals (in their events) and of each goal's thread (in its
+checkpoints). :func:`resume_explore` replays them, takes back the curriculum's failures and
+the reflexes' pauses from the events, finishes the goal that was running from its last
+checkpoint, and goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from agents import curriculum
-from graphs.build import build_graph
+from envs.contract import SkillStop
+from envs.registry import EnvSession
 from graphs.context import RunContext, RunSettings
-from graphs.runner import mendako_version, resolve_parts
-from graphs.trace import TraceWriter, create_run
+from graphs.driver import (
+    FINISHED,
+    Driver,
+    check_settings,
+    crash_recorded,
+    mendako_version,
+    recover_events,
+    resolve_parts,
+)
+from graphs.trace import Run, create_run
 
-# Reflexes: need -> (skill, stat it restores, level to restore it to). Crafter stats run 0..9.
-REFLEXES: dict[str, tuple[str, str, int]] = {
-    "collect_drink": ("collect_drink", "drink", 9),
-    "eat_cow": ("eat_cow", "food", 7),
-    "wake_up": ("sleep_in_shelter", "energy", 9),  # dig in first when rock is at hand
-    "sleep_in_shelter": ("sleep_in_shelter", "energy", 9),
-    "recover": ("sleep_in_shelter", "health", 7),
-}
-# Crafter's daylight runs 1 (noon) to 0 (midnight) over a 300-step day; zombies spawn on
-# grass in proportion to the dark (crafter's _balance_chunk), so the explorer is in its
-# shelter from daylight 0.5 in the evening (about step 150 of each day) to 0.8 next morning.
-NIGHT = 0.5  # daylight below which the explorer shelters
-DUSK = 0.85  # falling daylight below which it fills up on drink and food first
-DUSK_BUDGET = 40  # env steps a dusk top-up may take (dusk lasts about 35 steps)
+log = logging.getLogger(__name__)
+
 GOAL_STEPS = 150  # env steps one goal may take
-SHELTER_BUDGET = 800  # steps: a night in crafter lasts about 150 of its 300-step day
 RETRY_AFTER = 400  # env steps after which a failed goal counts as untried again
-REFLEX_PAUSE = 30  # env steps a reflex that did not restore its stat waits before retrying
 WANDER_STEPS = 60  # env steps of exploring when every goal left has failed recently
+_FRESH: Any = object()
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,10 @@ def explore(
     max_goals: int = 2000,
 ) -> ExploreSummary:
     """Run one episode of curriculum-driven exploration in a fresh env of `settings.seed`."""
-    from envs.registry import EnvSession, adapter
-
-    adapter(settings.env_id)
+    check_settings(settings)
     llm, scorer, library = resolve_parts(settings, llm, scorer, library)
-    session = EnvSession.open(settings.env_id, settings.seed)
-    unlocked_at = _unlock_clock(session.env)
     run = create_run(settings.env_id, "explore", settings.seed)
+    hold = run.hold()
     run.write_meta(
         goal="explore",
         kind="explore",
@@ -87,121 +86,262 @@ def explore(
         llm=settings.llm,
         settings=asdict(settings),
         mendako_version=mendako_version(),
+        max_goals=max_goals,
         outcome="running",
         started=time.time(),
     )
-    writer = TraceWriter(run)
+    with crash_recorded(run, hold):
+        episode = _Explorer(run, settings, llm, scorer, library, on_event, max_goals)
+        episode.driver.emit("start", goal="explore", observation=episode.session.describe())
+        return episode.loop()
 
-    def emit(kind: str, **fields: Any) -> None:
-        event = writer.write(kind, **fields)
-        if on_event is not None:
-            on_event(event)
 
-    emit("start", goal="explore", observation=session.describe())
-    t0 = time.perf_counter()
-    failures: dict[str, list[int]] = {}
-    saver = run.checkpointer()
-    reflexes = _Reflexes(session, library, settings, emit)
-    session.reflex = reflexes.urgent
-    ended = "goals exhausted"
-    goals = 0
-    try:
-        graph = build_graph(saver)
-        while goals < max_goals:
-            if session.episode_over:
-                ended = "episode over"
-                break
-            left = settings.max_env_steps - session.steps
-            if left <= 0:
-                ended = "step budget spent"
-                break
-            reflexes()
-            if session.episode_over:
-                continue
-            tried = {
-                g: sum(session.steps - at < RETRY_AFTER for at in steps)
-                for g, steps in failures.items()
-            }
-            proposal = curriculum.propose(llm, session, tried)
-            if proposal.reason == "none":
-                done = session.achievements
-                if all(done.get(a, 0) for a in session.rules.achievements):
-                    ended = "all achievements unlocked"
+def resume_explore(
+    run: Run,
+    meta: dict[str, Any],
+    settings: RunSettings,
+    damage: list[str],
+    llm: Any,
+    scorer: Any,
+    library: Any,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> ExploreSummary:
+    """Continue a killed explorer episode (see the module docstring); a finished one only
+    reports how it ended (no second `end`, the outcome kept)."""
+    events = list(run.events())
+    end = next((e for e in reversed(events) if e.get("kind") == "end"), None)
+    if end is not None:
+        return ExploreSummary(
+            run.id,
+            dict(end.get("achievements") or {}),
+            int(end.get("env_steps", 0)),
+            int(meta.get("goals", sum(e.get("kind") == "goal" for e in events))),
+            str(end.get("outcome")),
+            0.0,
+            unlocked_at=dict(end.get("unlocked_at") or {}),
+        )
+    max_goals = int(meta.get("max_goals", 2000))
+    episode = _Explorer(run, settings, llm, scorer, library, on_event, max_goals)
+    pending = episode.restore(events)
+    episode.driver.writer.write(
+        "resume",
+        run_kind="explore",
+        goals=episode.goals,
+        next=[pending["goal"]] if pending else [],
+        replayed_steps=episode.session.steps,
+        observation=episode.session.describe(),
+        **({"damage": damage} if damage else {}),
+    )
+    run.write_meta(outcome="running", resumes=int(meta.get("resumes", 0)) + 1)
+    return episode.loop(pending)
+
+
+class _Explorer:
+    """One explorer episode on the run driver: the curriculum's goals, failures, wandering."""
+
+    def __init__(
+        self,
+        run: Run,
+        settings: RunSettings,
+        llm: Any,
+        scorer: Any,
+        library: Any,
+        on_event: Callable[[dict[str, Any]], None] | None,
+        max_goals: int,
+    ) -> None:
+        self.run, self.settings, self.max_goals = run, settings, max_goals
+        self.llm, self.scorer = llm, scorer
+        self.session = EnvSession.open(settings.env_id, settings.seed)
+        self.unlocked_at = _unlock_clock(self.session.env)
+        context = RunContext(
+            env=self.session, llm=llm, scorer=scorer, library=library, settings=settings
+        )
+        self.driver = Driver(run, context, on_event=on_event)
+        self.failures: dict[str, list[int]] = {}
+        self.goals = 0
+
+    # ------------------------------------------------------------------ the loop
+    def loop(self, pending: dict[str, Any] | None = None) -> ExploreSummary:
+        """Propose and pursue goals until the episode ends; `pending`: a goal to finish first."""
+        session, driver = self.session, self.driver
+        ended = "goals exhausted"
+        try:
+            if pending is not None:
+                self._pursue(
+                    pending["goal"],
+                    pending["index"],
+                    resume=pending["input"],
+                    start=pending["start"],
+                )
+            while self.goals < self.max_goals:
+                if session.episode_over:
+                    ended = "episode over"
                     break
-                _wander(session, min(left, WANDER_STEPS), emit)
-                continue
-            goals += 1
-            emit(
-                "goal",
-                vitals=_vitals(session),
-                goal=proposal.goal,
-                reason=proposal.reason,
-                unlocked=sorted(a for a, n in session.achievements.items() if n),
-                llm_log=[proposal.exchange] if proposal.exchange else [],
+                left = self.settings.max_env_steps - session.steps
+                if left <= 0:
+                    ended = "step budget spent"
+                    break
+                driver.reflexes(log_actions=True)
+                if session.episode_over:
+                    continue
+                tried = {
+                    g: sum(session.steps - at < RETRY_AFTER for at in steps)
+                    for g, steps in self.failures.items()
+                }
+                proposal = curriculum.propose(
+                    self.llm,
+                    session,
+                    tried,
+                    scorer=self.scorer,
+                    seed=self.settings.seed,
+                    index=self.goals,
+                )
+                if proposal.reason == "none":
+                    done = session.achievements
+                    if all(done.get(a, 0) for a in session.rules.achievements):
+                        ended = "all achievements unlocked"
+                        break
+                    self._wander(min(left, WANDER_STEPS))
+                    continue
+                self.goals += 1
+                driver.emit(
+                    "goal",
+                    vitals=session.vitals(),
+                    goal=proposal.goal,
+                    index=self.goals,
+                    thread=self._thread(self.goals),
+                    reason=proposal.reason,
+                    unlocked=sorted(a for a, n in session.achievements.items() if n),
+                    llm_log=[proposal.exchange] if proposal.exchange else [],
+                    decisions=[proposal.decision] if proposal.decision else [],
+                    env_steps=session.steps,
+                )
+                self._pursue(proposal.goal, self.goals)
+            wall = driver.wall_s
+            achievements = {k: v for k, v in session.achievements.items() if v}
+            driver.emit(
+                "end",
+                vitals=session.vitals(),
+                outcome=ended,
+                achievements=achievements,
+                unlocked_at=dict(self.unlocked_at),
                 env_steps=session.steps,
+                wall_s=round(wall, 3),
             )
-            context = RunContext(
-                env=session,
-                llm=llm,
-                scorer=scorer,
-                library=library,
-                settings=replace(settings, max_env_steps=min(left, GOAL_STEPS)),
-            )
-            config = {"configurable": {"thread_id": f"{run.id}:{goals}"}, "recursion_limit": 10_000}
-            last = time.perf_counter()
-            for chunk in graph.stream(
-                {"goal": proposal.goal.replace("_", " ")},
-                config,
-                context=context,
-                stream_mode="updates",
-                durability="exit",
-            ):
-                for node, update in chunk.items():
-                    now = time.perf_counter()
-                    emit(
-                        "node",
-                        node=node,
-                        goal=proposal.goal,
-                        wall_s=round(now - last, 4),
-                        update=update or {},
-                        env_steps=session.steps,
-                    )
-                    last = now
-            outcome = graph.get_state(config).values.get("outcome")
-            if outcome != "achieved":
-                failures.setdefault(proposal.goal, []).append(session.steps)
-    finally:
-        session.reflex = None
-        saver.conn.close()
-    wall = time.perf_counter() - t0
-    achievements = {k: v for k, v in session.achievements.items() if v}
-    emit(
-        "end",
-        vitals=_vitals(session),
-        outcome=ended,
-        achievements=achievements,
-        unlocked_at=dict(unlocked_at),
-        env_steps=session.steps,
-        wall_s=round(wall, 3),
-    )
-    writer.close()
-    run.write_meta(
-        outcome=ended,
-        env_steps=session.steps,
-        wall_s=round(wall, 3),
-        achievements=achievements,
-        goals=goals,
-    )
-    return ExploreSummary(
-        run.id, achievements, session.steps, goals, ended, wall, unlocked_at=dict(unlocked_at)
-    )
+        finally:
+            driver.close()
+        wall_total = round(float(self.run.meta().get("wall_s", 0.0)) + wall, 3)
+        self.run.write_meta(
+            outcome=ended,
+            env_steps=session.steps,
+            wall_s=wall_total,
+            achievements=achievements,
+            goals=self.goals,
+        )
+        return ExploreSummary(
+            self.run.id,
+            achievements,
+            session.steps,
+            self.goals,
+            ended,
+            wall,
+            unlocked_at=dict(self.unlocked_at),
+        )
+
+    def _thread(self, index: int) -> str:
+        return f"{self.run.id}:{index}"
+
+    def _pursue(
+        self, goal: str, index: int, *, resume: Any = _FRESH, start: int | None = None
+    ) -> None:
+        """One goal through the driver, on its own thread, with the explorer's step budget;
+        `resume`: the graph input of a goal a killed process had started (None: go on),
+        `start`: the env step it started at (its budget counts from there)."""
+        session = self.session
+        left = self.settings.max_env_steps - (session.steps if start is None else start)
+        settings = replace(self.settings, max_env_steps=max(1, min(left, GOAL_STEPS)))
+        graph_input = {"goal": goal.replace("_", " ")} if resume is _FRESH else resume
+        tags = {"goal": goal, "index": index}
+        values = self.driver.pursue(
+            graph_input, thread=self._thread(index), settings=settings, tags=tags
+        )
+        outcome = values.get("outcome")
+        if outcome != "achieved":
+            self.failures.setdefault(goal, []).append(session.steps)
+        self.driver.emit(
+            "goal_end",
+            goal=goal,
+            index=index,
+            outcome=outcome,
+            env_steps=session.steps,
+            vitals=session.vitals(),
+        )
+
+    def _wander(self, steps: int) -> None:
+        """Explore toward unseen cells for `steps` steps (new ground for the goals that failed)."""
+        session = self.session
+        api = session.api(steps, {})
+        start = session.steps
+        try:
+            api.explore(steps)
+        except SkillStop:
+            pass  # budget spent or episode over: both end the wander
+        self.driver.emit(
+            "wander",
+            steps=session.steps - start,
+            env_steps=session.steps,
+            vitals=session.vitals(),
+            actions=list(session.env.action_log[start:]),
+        )
+
+    # ------------------------------------------------------------------ resume
+    def restore(self, events: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Replay the episode the events and checkpoints describe; take back the goal count,
+        failures and reflex pauses. Returns the goal that was running (its name, index and
+        graph input: None to go on from its checkpoint, FINISHED, or a fresh start), or None."""
+        actions: list[Any] = []
+        pending: dict[str, Any] | None = None
+        for ev in events:
+            kind = ev.get("kind")
+            if kind in ("reflex", "wander") and "actions" in ev:
+                actions.extend(ev["actions"])
+            elif kind == "goal":
+                if int(ev.get("env_steps", len(actions))) != len(actions):
+                    log.warning(
+                        "explorer resume: goal %s started at env step %s, replay is at %s",
+                        ev.get("index"), ev.get("env_steps"), len(actions),
+                    )  # fmt: skip
+                self.goals = int(ev.get("index", self.goals + 1))
+                pending = {"goal": ev["goal"], "index": self.goals, "start": len(actions)}
+            elif kind == "goal_end":
+                index = int(ev.get("index", self.goals))
+                values = self.driver.state(self._thread(index)).values or {}
+                actions.extend(values.get("actions", []))
+                if ev.get("outcome") != "achieved":
+                    self.failures.setdefault(str(ev["goal"]), []).append(int(ev["env_steps"]))
+                pending = None
+        if pending is not None:
+            thread = self._thread(pending["index"])
+            snapshot = self.driver.state(thread)
+            values = snapshot.values or {}
+            actions.extend(values.get("actions", []))
+            if not values:  # killed before its first checkpoint: start it again
+                pending["input"] = {"goal": pending["goal"].replace("_", " ")}
+            else:  # go on from its last checkpoint, or only do its bookkeeping
+                pending["input"] = None if snapshot.next else FINISHED
+            tags = {"goal": pending["goal"], "index": pending["index"]}
+            with self.run.reading_checkpoints():
+                recover_events(self.run, self.driver.writer, thread, tags)
+        self.session.replay(actions)
+        self.driver.reflexes.restore(events)
+        return pending
 
 
 def _unlock_clock(env: Any) -> dict[str, int]:
     """Keep, from now on, the env step at which each achievement is first unlocked.
 
     Hooked on the env's own `step` (an instance attribute, as `FrameRecorder` does), so every
-    action counts, whoever takes it: skills, reflexes, wandering."""
+    action counts, whoever takes it: skills, reflexes, wandering (and a resume's replay)."""
     at: dict[str, int] = {}
     inner = env.step
 
@@ -214,98 +354,3 @@ def _unlock_clock(env: Any) -> dict[str, int]:
 
     env.step = step
     return at
-
-
-class _Reflexes:
-    """The explorer's survival reflexes over one episode.
-
-    Called between goals (the ordinary thresholds) and, through ``session.reflex``, before
-    every action a skill takes (``urgent``: a stat about to run out, food or water in sight,
-    dusk, night, a wound). Never re-entered: the skills a reflex runs act through the same
-    session. Zombies next to the player are the step guard's (``envs._crafter_guard``). A
-    reflex that could not restore its stat (no water known, no rock to dig a shelter in)
-    rests for `REFLEX_PAUSE` steps, so a hopeless one is not retried every step.
-    """
-
-    def __init__(
-        self, session: Any, library: Any, settings: RunSettings, emit: Callable[..., None]
-    ) -> None:
-        self.session = session
-        self.library = library
-        self.settings = settings
-        self.emit = emit
-        self._busy = False
-        self._pause_until: dict[str, int] = {}
-        self._daylight = 1.0  # the last daylight seen: falling light is dusk
-
-    def urgent(self) -> None:
-        """The in-skill check: stats about to run out, or night."""
-        self(urgent=True)
-
-    def __call__(self, *, urgent: bool = False) -> None:
-        """Run the survival skill the player's state calls for, if any."""
-        if self._busy:
-            return
-        session = self.session
-        in_view = {k for k in ("cow", "water") if session.sees(k)}
-        daylight = session.info.get("daylight", 1.0)
-        dusk = daylight < DUSK and daylight < self._daylight
-        self._daylight = daylight
-        need = curriculum.survival_need(
-            session.inventory, in_view, night=daylight < NIGHT, dusk=dusk, urgent=urgent
-        )
-        if need is None or need not in REFLEXES:
-            return
-        if self._pause_until.get(need, -1) > session.steps:
-            return
-        name, stat, level = REFLEXES[need]
-        try:
-            skill = self.library.get(name)
-        except KeyError:
-            return
-        before = session.inventory.get(stat, 0)
-        if name == "sleep_in_shelter":
-            budget = SHELTER_BUDGET
-        elif dusk:  # a hunt that runs into the night meets the zombies it spawns
-            budget = DUSK_BUDGET
-        else:
-            budget = self.settings.skill_budget
-        self._busy = True
-        try:
-            result = skill.run(session, budget=budget, need={stat: level})
-        finally:
-            self._busy = False
-        after = session.inventory.get(stat, 0)
-        if after <= before:
-            self._pause_until[need] = session.steps + REFLEX_PAUSE
-        self.emit(
-            "reflex",
-            vitals=_vitals(session),
-            skill=need,
-            stat=stat,
-            before=before,
-            after=after,
-            steps=result.steps,
-            stopped=result.stopped,
-            urgent=urgent,
-            env_steps=session.steps,
-        )
-
-
-def _wander(session: Any, steps: int, emit: Callable[..., None]) -> None:
-    """Explore toward unseen cells for `steps` steps (new ground for the goals that failed)."""
-    from envs._errors import SkillStop
-
-    api = session.api(steps, {})
-    start = session.steps
-    try:
-        api.explore(steps)
-    except SkillStop:
-        pass  # budget spent or episode over: both end the wander
-    emit("wander", steps=session.steps - start, env_steps=session.steps, vitals=_vitals(session))
-
-
-def _vitals(session: Any) -> dict[str, int]:
-    """Health, food, drink and energy, for the trace (why an episode ended is read there)."""
-    inv = session.inventory
-    return {k: inv.get(k, 0) for k in ("health", "food", "drink", "energy")}

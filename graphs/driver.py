@@ -1,0 +1,448 @@
+"""The one run driver: `mendako run`, the explorer and the bench go through it.
+
+A :class:`Driver` owns a run folder and a live env episode: it streams goals through the
+graph (each goal one checkpoint thread), writes each node's event once its checkpoint is on
+disk, and keeps the player alive with the env's survival reflexes (:class:`Reflexes`, from
+the adapter's ``survival()``) between goals and before every action a skill takes. The
+single-goal runner (`graphs.runner`) and the explorer (`graphs.explore`) differ only in
+where their goals come from; both resume from their checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
+from itertools import pairwise
+from typing import Any
+
+from agents.llm import make_chat_model, make_scorer
+from envs.registry import EnvSession, adapter, base_id
+from graphs.build import build_graph
+from graphs.context import RunContext, RunSettings
+from graphs.trace import FrameRecorder, Run, TraceWriter, checkpoint_id, event
+from skills.library import SkillLibrary
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**32 - 1
+"""The largest world seed, unless the env's adapter declares its own `max_seed` (numpy's
+seeding, and so Crafter's, takes 0 .. 2**32 - 1)."""
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Refuse, with one ValueError line, numbers no run can use: step budgets that are not
+    positive, negative replans or rounds, a seed outside what the env takes."""
+    positive = {
+        "max_env_steps": ("--max-steps", settings.max_env_steps),
+        "skill_budget": ("--skill-budget", settings.skill_budget),
+        "write_rounds": ("write rounds", settings.write_rounds),
+    }
+    for flag, value in positive.values():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{flag} must be a positive whole number of steps (got {value!r})")
+    if not isinstance(settings.max_replans, int) or settings.max_replans < 0:
+        raise ValueError(f"--max-replans must be 0 or more (got {settings.max_replans!r})")
+    top = int(getattr(adapter(settings.env_id), "max_seed", MAX_SEED))
+    if isinstance(settings.seed, bool) or not isinstance(settings.seed, int):
+        raise ValueError(f"--seed must be a whole number (got {settings.seed!r})")
+    if not 0 <= settings.seed <= top:
+        raise ValueError(
+            f"--seed {settings.seed} is outside what {settings.env_id} takes: 0..{top}"
+        )
+
+
+@functools.cache
+def mendako_version() -> str:
+    """The installed mendako version (looked up once per process: it reads package metadata)."""
+    try:
+        return version("mendako")
+    except PackageNotFoundError:
+        return "dev"
+
+
+@contextlib.contextmanager
+def crash_recorded(run: Run, hold: Any) -> Any:
+    """Hold the run's lock while the body runs; a run that raises is marked `crashed` (with
+    the error) before the error goes on, and the lock is let go either way."""
+    try:
+        yield
+    except BaseException as e:
+        first = (str(e).splitlines() or [""])[0][:300]
+        run.write_meta(outcome="crashed", message=f"{type(e).__name__}: {first}".rstrip(": "))
+        raise
+    finally:
+        hold.release()
+
+
+FINISHED: Any = object()
+"""Graph input of a goal whose thread had finished: nothing left to stream."""
+
+_APPENDED = ("actions", "history", "llm_log")
+"""State keys whose reducer appends: an update holds only what it added."""
+
+
+def recover_events(
+    run: Run, writer: TraceWriter, thread: str | None = None, tags: dict[str, Any] | None = None
+) -> None:
+    """Write the node events of checkpoints that were saved but never reached the trace.
+
+    A node's event is written once its checkpoint is on disk, so a process killed between
+    the two leaves a saved checkpoint with no event; the resumed graph goes on after that
+    checkpoint and would not write it. Each such event is rebuilt from the checkpoint: the
+    node is the one its parent checkpoint scheduled, the update what changed between the two
+    (marked `recovered`; its wall time is unknown). `thread`: the checkpoint thread (default
+    the run's own); `tags` go into each event (the explorer's goal).
+    """
+    snaps = run.checkpoints(thread)
+    traced = {e.get("checkpoint") for e in run.events() if e.get("kind") == "node"}
+    last = max((i for i, snap in enumerate(snaps) if checkpoint_id(snap) in traced), default=-1)
+    for parent, snap in pairwise(snaps[max(last, 0) :]):
+        node = parent.next[0] if len(parent.next) == 1 else None
+        if node is None or node.startswith("__"):
+            continue
+        before, after = parent.values or {}, snap.values or {}
+        update: dict[str, Any] = {}
+        for key, value in after.items():
+            if key in _APPENDED:
+                added = list(value)[len(before.get(key, [])) :]
+                if added:
+                    update[key] = added
+            elif before.get(key) != value:
+                update[key] = value
+        writer.write(
+            "node",
+            node=node,
+            checkpoint=checkpoint_id(snap),
+            superstep=snap.metadata.get("step") if snap.metadata else None,
+            **_event_fields(after, node),
+            update=update,
+            recovered=True,
+            **(tags or {}),
+        )
+
+
+def resolve_parts(settings: RunSettings, llm: Any, scorer: Any, library: Any) -> tuple[Any, ...]:
+    """The LLM, scorer and library a run uses: those given, else those `settings` names."""
+    if llm is None:
+        llm = make_chat_model(settings.llm, run_seed=settings.seed)  # `none` draws from it
+    if scorer is None:
+        scorer = make_scorer(llm)
+    if library is None:
+        library = SkillLibrary(base_id(settings.env_id))
+    return llm, scorer, library
+
+
+def open_env(
+    settings: RunSettings, record: bool, goal: str | None = None
+) -> tuple[EnvSession, FrameRecorder | None]:
+    """The run's env session, reset to its seed; with `record`, a recorder of its frames."""
+    session = EnvSession.open(settings.env_id, settings.seed, goal=goal)
+    recorder = FrameRecorder(session.env) if record else None
+    return session, recorder
+
+
+class Ledger:
+    """The skill library, with each success-history write also logged in the run's folder.
+
+    The history lives outside the checkpoint (in `stats.json`), so a run killed after
+    `verify` wrote it but before the checkpoint was saved would count that attempt twice on
+    resume; the ledger tells the resumed run which writes were already made.
+    """
+
+    def __init__(self, library: Any, run: Run, *, done: int = 0) -> None:
+        self._library = library
+        self._path = run.ledger_path
+        logged = 0
+        if self._path.is_file():
+            logged = sum(1 for line in self._path.read_text().splitlines() if line.strip())
+        self._skip = max(0, logged - done)
+
+    def record(self, name: str, success: bool) -> None:
+        """Add one attempt to the skill's history, unless a killed run already had."""
+        if self._skip:
+            self._skip -= 1
+            return
+        self._library.record(name, success)
+        with self._path.open("a") as f:
+            f.write(json.dumps({"skill": name, "success": success}) + "\n")
+
+    def __iter__(self) -> Any:
+        return iter(self._library)
+
+    def __len__(self) -> int:
+        return len(self._library)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._library, name)
+
+
+def _event_fields(values: dict[str, Any], node: str) -> dict[str, Any]:
+    """What an event says about where the run stands: attempt, subgoal, env steps."""
+    history = values.get("history") or []
+    attempt = len(history) - 1 if node == "verify" else len(history)
+    plan, cursor = values.get("plan") or [], values.get("cursor", 0)
+    subgoal = plan[cursor] if 0 <= cursor < len(plan) else None
+    if node == "verify" and history:
+        subgoal = history[-1].subgoal
+    return {
+        "attempt": None if node == "plan" else attempt,
+        "subgoal": subgoal.text if subgoal is not None else None,
+        "env_steps": values.get("env_steps", 0),
+    }
+
+
+def stream(
+    graph: Any,
+    graph_input: Any,
+    config: dict[str, Any],
+    context: RunContext,
+    writer: TraceWriter,
+    on_event: Callable[[dict[str, Any]], None] | None,
+    tags: dict[str, Any] | None = None,
+    side: list[dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """Stream the graph; write each node's update to the trace once its checkpoint is on disk.
+    Returns the state of the last checkpoint (None if none was made).
+
+    Checkpoints are saved in the background (`durability="async"`) while the next node runs.
+    An update arrives before the checkpoint that holds it, and that checkpoint is committed
+    a little later: its trace line waits for `RunSaver.is_saved`, so an event in trace.jsonl
+    always names a saved checkpoint (`--at`), and a run resumed after a kill neither repeats
+    nor skips events (a node whose checkpoint was not saved runs again). `on_event` (the live
+    view) gets each event at once. `side`: events made while a node ran (a reflex inside its
+    skill), taken with that node and written just before it, once its checkpoint is saved
+    (a node that runs again after a kill makes them again).
+    """
+    saver = graph.checkpointer
+    pending: list[tuple[str, dict[str, Any], float, list[dict[str, Any]]]] = []
+    side = side if side is not None else []
+    values: dict[str, Any] | None = None
+    unsaved: deque[tuple[str, dict[str, Any]]] = deque()  # (checkpoint id, event), in order
+
+    def flush() -> None:
+        while unsaved and saver.is_saved(unsaved[0][0]):
+            writer.append(unsaved.popleft()[1])
+
+    last = time.perf_counter()
+    try:
+        for mode, chunk in graph.stream(
+            graph_input,
+            config,
+            context=context,
+            stream_mode=["updates", "checkpoints"],
+            durability="async",
+        ):
+            flush()
+            if mode == "updates":
+                now = time.perf_counter()
+                made_during, side[:] = list(side), []
+                for node, update in chunk.items():
+                    pending.append((node, update or {}, round(now - last, 4), made_during))
+                    made_during = []
+                last = now
+                continue
+            cid = chunk["config"]["configurable"]["checkpoint_id"]
+            values = chunk["values"]
+            for node, update, wall_s, made_during in pending:
+                unsaved.extend((cid, e) for e in made_during)
+                made = event(
+                    "node",
+                    node=node,
+                    wall_s=wall_s,
+                    checkpoint=cid,
+                    superstep=chunk["metadata"].get("step"),
+                    **_event_fields(chunk["values"], node),
+                    update=update,
+                    **(tags or {}),
+                )
+                unsaved.append((cid, made))
+                if on_event is not None:
+                    on_event(made)
+            pending.clear()
+    finally:
+        flush()  # the stream waits for its saves before it ends, even when a node raised
+    for e in side:  # made after the last update (the stream ended with a node's error)
+        writer.append(e)
+    for node, update, wall_s, made_during in pending:  # none expected: all are checkpointed
+        for e in made_during:
+            writer.append(e)
+        made = writer.write("node", node=node, wall_s=wall_s, update=update, **(tags or {}))
+        if on_event is not None:
+            on_event(made)
+    return values
+
+
+class Reflexes:
+    """Survival reflexes over one episode: the env adapter's ``survival()`` says which need
+    the player's state calls for (``envs.contract.Reflex``); this runs its skill.
+
+    Called between goals (the ordinary thresholds) and, through ``session.reflex``, before
+    every action a skill takes (``urgent``). Never re-entered: the skills a reflex runs act
+    through the same session. A reflex that could not restore its stat rests for the
+    survival's ``pause`` steps, so a hopeless one is not retried every step.
+    """
+
+    def __init__(
+        self, session: EnvSession, library: Any, settings: RunSettings, emit: Callable[..., Any]
+    ) -> None:
+        self.session = session
+        self.library = library
+        self.settings = settings
+        self.emit = emit
+        self.survival = session.adapter.survival()
+        self._busy = False
+        self.pause_until: dict[str, int] = {}
+        """Need -> env step before which it is not tried again (restored on resume)."""
+
+    def urgent(self) -> None:
+        """The in-skill check: stats about to run out, or night."""
+        self(urgent=True)
+
+    def __call__(self, *, urgent: bool = False, log_actions: bool = False) -> None:
+        """Run the survival skill the player's state calls for, if any. `log_actions` puts
+        the reflex's actions in its event (a reflex between goals: resume replays them)."""
+        if self._busy or self.survival is None:
+            return
+        session = self.session
+        reflex = self.survival.need(session, urgent=urgent)
+        if reflex is None or self.pause_until.get(reflex.need, -1) > session.steps:
+            return
+        try:
+            skill = self.library.get(reflex.skill)
+        except KeyError:
+            return
+        before = session.inventory.get(reflex.stat, 0)
+        budget = reflex.budget if reflex.budget is not None else self.settings.skill_budget
+        start = session.steps
+        self._busy = True
+        try:
+            result = skill.run(session, budget=budget, need={reflex.stat: reflex.level})
+        finally:
+            self._busy = False
+        after = session.inventory.get(reflex.stat, 0)
+        if after <= before:
+            self.pause_until[reflex.need] = session.steps + self.survival.pause
+        fields: dict[str, Any] = {}
+        if log_actions:
+            fields["actions"] = list(session.env.action_log[start:])
+        self.emit(
+            "reflex",
+            vitals=session.vitals(),
+            skill=reflex.need,
+            stat=reflex.stat,
+            before=before,
+            after=after,
+            steps=result.steps,
+            stopped=result.stopped,
+            urgent=urgent,
+            env_steps=session.steps,
+            **fields,
+        )
+
+    def restore(self, events: list[dict[str, Any]]) -> None:
+        """Take back the pauses of a resumed episode from its reflex events."""
+        pause = self.survival.pause if self.survival is not None else 0
+        for ev in events:
+            if ev.get("kind") == "reflex" and ev.get("after", 0) <= ev.get("before", 0):
+                self.pause_until[str(ev.get("skill"))] = int(ev.get("env_steps", 0)) + pause
+
+
+class Driver:
+    """One run folder, one live env episode, the graph: goals go through :meth:`pursue`.
+
+    Opened with the run's context; sets the session's in-skill reflex hook; :meth:`close`
+    lets go of the checkpoint database and the trace file.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        context: RunContext,
+        *,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        reflexes: bool = True,
+    ) -> None:
+        self.run = run
+        self.context = context
+        self.session = context.env
+        self.on_event = on_event
+        self.writer = TraceWriter(run)
+        self.saver = run.checkpointer()
+        self.graph = build_graph(self.saver)
+        self.reflexes = Reflexes(self.session, context.library, context.settings, self.emit)
+        self._side: list[dict[str, Any]] | None = None  # while a goal streams
+        if reflexes:
+            self.session.reflex = self.reflexes.urgent
+        self.t0 = time.perf_counter()
+
+    def emit(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Write an event to the trace (while a goal streams: with the node it happens in,
+        once that node's checkpoint is saved), and show it live now."""
+        if self._side is not None:
+            made = event(kind, **fields)
+            self._side.append(made)
+        else:
+            made = self.writer.write(kind, **fields)
+        if self.on_event is not None:
+            self.on_event(made)
+        return made
+
+    def config(self, thread: str) -> dict[str, Any]:
+        """The graph config of a checkpoint thread."""
+        return {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
+
+    def state(self, thread: str) -> Any:
+        """The last checkpoint of a thread (LangGraph's StateSnapshot)."""
+        return self.graph.get_state(self.config(thread))
+
+    def pursue(
+        self,
+        graph_input: Any,
+        *,
+        thread: str,
+        settings: RunSettings | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Stream one goal (`graph_input`: ``{"goal": ...}``, None to go on from the thread's
+        last checkpoint, or :data:`FINISHED`) through the graph; returns its final state.
+        `settings` replace the run's for this goal (the explorer's per-goal step budget);
+        `tags` go into each node event."""
+        context = self.context if settings is None else replace(self.context, settings=settings)
+        config = self.config(thread)
+        values = None
+        if graph_input is not FINISHED:
+            self._side = []
+            try:
+                values = stream(
+                    self.graph,
+                    graph_input,
+                    config,
+                    context,
+                    self.writer,
+                    self.on_event,
+                    tags,
+                    self._side,
+                )
+            finally:
+                self._side = None
+        if values is None:  # nothing streamed: read the state back
+            values = self.graph.get_state(config).values
+        return values or {}
+
+    def close(self) -> None:
+        """Unhook the reflexes, close the checkpoint database and the trace."""
+        self.session.reflex = None
+        self.saver.conn.close()
+        self.writer.close()
+
+    @property
+    def wall_s(self) -> float:
+        """Seconds since the driver opened."""
+        return time.perf_counter() - self.t0
