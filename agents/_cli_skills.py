@@ -227,9 +227,6 @@ def _verify(
     if steps <= 0:
         raise ValueError(f"--dry-run-steps must be positive (got {steps})")
     seeds = parse_seeds(seeds_text)
-    bad = [x for x in seeds if not 0 <= x <= 2**32 - 1]
-    if bad:
-        raise ValueError(f"--dry-run-seeds: seed {bad[0]} is outside 0..{2**32 - 1}")
     verified_on: list[int] = []
     for seed in seeds:
         seen = dry_run(source, env, seed, steps)
@@ -304,6 +301,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         raise ValueError(f"bad seeds {text!r}: use e.g. 0-4 or 1,3,5") from None
     if not seeds:
         raise ValueError(f"bad seeds {text!r}: use e.g. 0-4 or 1,3,5")
+    out_of_range = [s for s in seeds if not 0 <= s <= 2**32 - 1]
+    if out_of_range:
+        raise ValueError(f"seed {out_of_range[0]} is outside 0..{2**32 - 1}")
     return tuple(dict.fromkeys(seeds))
 
 
@@ -328,6 +328,8 @@ def skills_generate(
 
     if mode not in ("auto", "compose", "python"):
         fail(f"unknown mode {mode!r}: auto | compose | python")
+    if rounds <= 0 or budget <= 0:
+        fail(f"--rounds and --budget must be positive (got {rounds} and {budget})")
     try:
         library = _library(env)
         settings = CoderSettings(
