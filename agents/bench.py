@@ -152,13 +152,13 @@ def _episode(job: dict[str, Any]) -> dict[str, Any]:
     if job.get("home"):
         os.environ["MENDAKO_HOME"] = job["home"]
     os.environ.setdefault("MENDAKO_LLM_THREADS", "1")
-    from envs.registry import adapter, base_id
+    from envs.registry import base_id
     from graphs.explore import explore
 
     settings = RunSettings(**job["settings"])
     library = snapshot_library(base_id(settings.env_id), job["stats"])
     s = explore(settings, library=library)
-    achievements = list(adapter(settings.env_id).load_rules().achievements)
+    achievements = _achievements(settings.env_id)
     return {
         "arm": job["arm"],
         "llm": settings.llm,
@@ -174,6 +174,16 @@ def _episode(job: dict[str, Any]) -> dict[str, Any]:
         "stats_start": _digest(job["stats"]),
         "stats_end": library.stats_snapshot(),
     }
+
+
+def _achievements(env_id: str) -> list[str]:
+    """The env's achievements, from its rules (a bench scores achievements)."""
+    from envs.registry import adapter
+
+    rules = adapter(env_id).load_rules()
+    if rules is None:
+        raise ValueError(f"{env_id} has no rules with achievements: nothing to score")
+    return list(rules.achievements)
 
 
 def _chain(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -380,11 +390,11 @@ def run_bench(
     (`episodes/<arm>/seed_<n>.json`) under `out_dir`. ``ray``: run each episode as a Ray
     task, on the cluster at that address, or on a local instance for ``"local"``/``""``;
     every episode's run folder comes back to this process's `$MENDAKO_HOME/runs/`."""
-    from envs.registry import adapter, base_id
+    from envs.registry import base_id
 
     if episodes < 1:
         raise ValueError("episodes must be at least 1")
-    achievements = list(adapter(settings.env_id).load_rules().achievements)
+    achievements = _achievements(settings.env_id)
     arms = [settings.llm] + ([compare] if compare and compare != settings.llm else [])
     stats = read_stats_snapshot(base_id(settings.env_id))
     home = os.environ.get("MENDAKO_HOME")
