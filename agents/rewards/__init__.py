@@ -82,14 +82,21 @@ class TransitionReward:
         return self.model.assess(self.subgoal, before, after).reward
 
 
-_SHARED: dict[tuple[str, str | None], RewardModel] = {}
+_SHARED: dict[tuple[Any, ...], RewardModel] = {}
 
 
 def transition_reward(kind: str, subgoal: str, **kw: Any) -> TransitionReward:
-    """PPO reward of ``kind`` for ``subgoal``; models are shared per process (one LLM, one
-    cache for all vector envs)."""
-    key = (kind, kw.get("manual") or kw.get("clip_weights"))
-    if key not in _SHARED or kw:
+    """PPO reward of ``kind`` for ``subgoal``; ``kw`` as for :func:`make_reward_model`, where
+    ``llm`` may also be a backend spec string (``embedded``, ``openai:<model>``, ...). Models
+    are shared per process and options (one LLM, one cache for all vector envs)."""
+    if kind not in LANGUAGE_MODES:
+        raise ValueError(f"unknown language reward {kind!r}: expected one of {LANGUAGE_MODES}")
+    key = (kind, *sorted((k, v if isinstance(v, str | None) else id(v)) for k, v in kw.items()))
+    if key not in _SHARED:
+        if isinstance(kw.get("llm"), str):
+            from agents.llm import make_chat_model
+
+            kw = {**kw, "llm": make_chat_model(kw["llm"], temperature=0.0, max_tokens=16)}
         _SHARED[key] = make_reward_model(kind, **kw)
     model = _SHARED[key]
     if kind == "manual":  # per-episode bonus bookkeeping must not be shared between envs

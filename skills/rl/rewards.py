@@ -312,11 +312,14 @@ LANGUAGE_KINDS = ("judge", "similarity", "manual", "clip")
 VLM-RMs CLIP); ``clip`` needs frames, which the fast training env does not render."""
 
 
-def make_reward(kind: str, subgoal: str, *, shaping: Shaping | None = None) -> RewardFn:
+def make_reward(
+    kind: str, subgoal: str, *, shaping: Shaping | None = None, **options: str
+) -> RewardFn:
     """``"verifier"`` -> :func:`verifier_reward`, ``"shaped"`` -> :func:`shaped_reward`,
     ``"sparse"`` -> :func:`sparse_reward`, a language kind (:data:`LANGUAGE_KINDS`) ->
-    ``agents.rewards.transition_reward``. ``shaping`` sets the shaped kind (default
-    ``Shaping()``)."""
+    ``agents.rewards.transition_reward(kind, subgoal, **options)`` (``llm`` spec,
+    ``behaviour``, ``manual`` path, ``clip_weights`` folder). ``shaping`` sets the shaped
+    kind (default ``Shaping()``)."""
     if kind == "verifier":
         return verifier_reward(subgoal)
     if kind == "shaped":
@@ -326,5 +329,5 @@ def make_reward(kind: str, subgoal: str, *, shaping: Shaping | None = None) -> R
     if kind in LANGUAGE_KINDS:
         from agents.rewards import transition_reward
 
-        return transition_reward(kind, subgoal)
+        return transition_reward(kind, subgoal, **{k: v for k, v in options.items() if v})
     raise ValueError(f"unknown reward {kind!r}: expected one of {KINDS} or {LANGUAGE_KINDS}")

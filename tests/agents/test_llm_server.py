@@ -1,0 +1,203 @@
+"""Backends against real servers: ``--llm openai:<model>`` through llama-cpp-python's
+OpenAI-compatible server (a process on 127.0.0.1, see ``conftest.py``), and Anthropic and
+Ollama failing clearly when no server is there."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents import _llm_remote as remote
+from agents.llm import LLMError, make_chat_model, make_scorer
+
+NAMES = ["collect_wood", "place_table", "make_wood_pickaxe", "collect_stone"]
+
+
+def _openai(server, **kw):
+    kw.setdefault("max_retries", 0)  # the server's refusals need no client-side retries
+    return make_chat_model(
+        "openai:smollm2", base_url=server.base_url, temperature=0, cache=False, **kw
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------ structured output
+def test_planner_negotiates_past_json_schema_and_remembers(llama_server, caplog, mendako_home):
+    from agents.planner import propose
+
+    llm = _openai(llama_server)
+    caplog.set_level(logging.INFO, logger="agents._llm_remote")
+    proposal, exchange = propose(llm, "make a wood pickaxe", "You see trees.", NAMES)
+    assert proposal.target in [*NAMES, "none"]
+    assert proposal.subgoals and set(proposal.subgoals) <= set(NAMES)
+    # this server refuses response_format json_schema (HTTP 500), so JSON mode is next
+    assert any("json_schema" in r.getMessage() for r in caplog.records)
+    assert exchange.method == "json_object" == llm.structured_method
+    saved = json.loads((mendako_home / "llm" / "structured_methods.json").read_text())
+    assert saved == {f"{llama_server.base_url}|smollm2": "json_object"}
+
+    caplog.clear()
+    again = _openai(llama_server)  # a new process would start from the file, as this does
+    _, exchange = propose(again, "collect some wood", "You see trees.", NAMES)
+    assert exchange.method == "json_object"
+    assert not any("failed" in r.getMessage() for r in caplog.records)
+
+
+def test_refused_method_quotes_the_server_and_names_the_cause(llama_server):
+    from agents.planner import _proposal_schema
+
+    runnable = _openai(llama_server).with_structured_output(
+        _proposal_schema(NAMES), method="json_schema"
+    )
+    with pytest.raises(LLMError) as err:
+        runnable.invoke("make a wood pickaxe")
+    text = str(err.value)
+    assert "\n" not in text
+    assert "json_schema refused: HTTP 500" in text
+    assert "Input should be 'text' or 'json_object'" in text  # the server's own words
+    assert "OPENAI_API_KEY" not in text
+
+
+def test_server_error_names_a_refused_response_format(llama_server):
+    llm = _openai(llama_server)
+    with pytest.raises(remote.ServerError) as err:
+        llm.invoke("hi", response_format={"type": "json_schema", "json_schema": {"name": "x"}})
+    e = err.value
+    assert e.status == 500 and not e.fatal
+    assert "does not accept this response_format" in str(e) and "\n" not in str(e)
+    assert "'text' or 'json_object'" in e.server_message
+
+
+def test_tool_calling_method_gives_valid_output(llama_server):
+    from agents.planner import _proposal_schema
+
+    out = (
+        _openai(llama_server)
+        .with_structured_output(_proposal_schema(NAMES), method="tools")
+        .invoke("Goal: make a wood pickaxe. Which subgoals?")
+    )
+    assert set(out.subgoals) <= set(NAMES) and out.target in [*NAMES, "none"]
+
+
+def test_wrong_model_path_fails_fast_with_cause():
+    llm = make_chat_model(
+        "openai:m", base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=0, cache=False
+    )
+    with pytest.raises(remote.ServerError) as err:
+        llm.with_structured_output({"type": "object", "title": "T"}).invoke("x")
+    assert err.value.fatal and "no server answered at http://127.0.0.1:" in str(err.value)
+
+
+# ------------------------------------------------------------------ scoring
+def test_choice_scorer_through_server_is_order_free(llama_server):
+    scorer = make_scorer(_openai(llama_server), cache=False)
+    assert isinstance(scorer, remote.ChoiceScorer)
+    prompt = "Instruction: collect wood\nSkill:"
+    options = [" collect wood", " place table", " wake up"]
+    dist = scorer.distribution(prompt, options)
+    assert scorer.method == "top_logprobs"
+    assert len(dist) == 3 and math.isclose(sum(dist), 1.0) and min(dist) > 0
+    # averaged over the cyclic orders, listing the options in another order changes nothing
+    rotated = scorer.score(prompt, options[1:] + options[:1])
+    first = scorer.score(prompt, options)
+    assert rotated == pytest.approx(first[1:] + first[:1], abs=0.05)
+
+
+def test_choice_scorer_without_logprobs_says_so_once_and_votes(caplog):
+    from agents.llm import embedded_model_path
+    from agents.llm import LlamaCppChatModel
+
+    # a real chat model whose replies carry no logprobs (like Anthropic's)
+    chat = LlamaCppChatModel(model_path=str(embedded_model_path()), max_tokens=4)
+    scorer = remote.ChoiceScorer(chat)
+    caplog.set_level(logging.WARNING, logger="agents._llm_remote")
+    remote._WARNED.discard(scorer.model_id)
+    a = scorer.score("Instruction: collect wood\nSkill:", [" collect wood", " wake up"])
+    b = scorer.score("Instruction: eat cow\nSkill:", [" eat cow", " wake up", " place table"])
+    assert scorer.method == "votes"
+    warnings = [r for r in caplog.records if "fall back to votes" in r.getMessage()]
+    assert len(warnings) == 1
+    # add-one smoothed votes over n orders: probabilities (v + 1) / (2n) sum to one
+    for scores in (a, b):
+        assert math.isclose(sum(math.exp(s) for s in scores), 1.0)
+
+
+def test_label_logprobs_pools_variants_and_ignores_the_article():
+    top = [("A", math.log(0.3)), (" B", math.log(0.25)), ("B)", math.log(0.1)),
+           ("a", math.log(0.25)), ("The", math.log(0.02))]  # fmt: skip
+    p = [math.exp(x) for x in remote.label_logprobs(top, "ABC")]
+    # A 0.3; B 0.25 + 0.1; the article "a" is not A; C unseen: the 0.08 the alternatives
+    # leave, capped at the least likely one seen (0.02); then normalised over A, B, C
+    assert p == pytest.approx([0.3 / 0.67, 0.35 / 0.67, 0.02 / 0.67], rel=1e-6)
+
+
+# ------------------------------------------------------------------ other backends
+@pytest.mark.parametrize(
+    ("spec", "module", "cause"),
+    [
+        ("anthropic:claude-x", "langchain_anthropic", "no server answered at http://127.0.0.1"),
+        ("ollama:llama3.2", "langchain_ollama", "start `ollama serve` and run `ollama pull"),
+    ],
+)
+def test_absent_server_is_one_clear_line(spec, module, cause):
+    pytest.importorskip(module)
+    kw = {"base_url": f"http://127.0.0.1:{_closed_port()}"}
+    if spec.startswith("anthropic"):
+        kw["max_retries"] = 0
+    model = make_chat_model(spec, cache=False, **kw)  # constructing contacts nothing
+    with pytest.raises(LLMError) as err:
+        model.invoke("hello")
+    text = str(err.value)
+    assert "\n" not in text and cause in text and text.startswith(spec.split(":")[0])
+
+
+# ------------------------------------------------------------------ the CLI, end to end
+def _cli(args: list[str], server, home: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OPENAI_BASE_URL=server.base_url, MENDAKO_HOME=str(home))
+    env.pop("OPENAI_API_KEY", None)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("mendako")), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+def test_skills_generate_through_server(llama_server, mendako_home):
+    out = _cli(
+        ["skills", "generate", "make a wood sword", "--llm", "openai:smollm2", "--seeds", "0",
+         "--mode", "compose"],
+        llama_server,
+        mendako_home,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "saved make_wood_sword_from_scratch" in " ".join(out.stdout.split())
+
+
+@pytest.mark.slow
+def test_ci_slow_mendako_run_through_server(llama_server, mendako_home):
+    out = _cli(
+        ["run", "make a wood pickaxe", "--env", "crafter", "--seed", "0", "--llm",
+         "openai:smollm2"],
+        llama_server,
+        mendako_home,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "make_wood_pickaxe achieved" in " ".join(out.stdout.split())
+    traces = list((mendako_home / "runs").glob("*/trace.jsonl"))
+    assert traces and '"method": "json_object"' in traces[0].read_text().replace('":"', '": "')
