@@ -115,6 +115,10 @@ class PPOArgs:
     """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"shaped"``: that plus
     potential-based shaping by the verifier's progress measure; ``"sparse"``: Crafter's
     reward; the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
+    reward_options: tuple[tuple[str, str], ...] = ()
+    """For the language kinds: ``(name, value)`` options of their reward model (``llm``: a
+    backend spec, ``behaviour``: the words of good behaviour, ``manual``: a manual file,
+    ``clip_weights``: a local CLIP folder); see ``agents.rewards.make_reward_model``."""
     shaping_scale: float = Shaping.scale
     """For ``reward="shaped"``: the potential's range ``[0, scale]`` (``rewards.Shaping``)."""
     max_episode_steps: int = 200
@@ -181,10 +185,13 @@ class SubgoalEnv(gym.Env):
         restart_prob: float = 0.25,
         seed: int = 0,
         shaping: Shaping | None = None,
+        reward_options: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.base = base
         self.achievement = achievement
-        self.reward_fn = make_reward(reward, achievement, shaping=shaping)
+        self.reward_fn = make_reward(reward, achievement, shaping=shaping, **dict(reward_options))
+        # the clip reward reads the frame, which the fast base env does not render per step
+        self._frames = reward == "clip"
         self.max_episode_steps = max_episode_steps
         self.restart_prob = restart_prob
         self.observation_space = _obs.observation_space()
@@ -219,6 +226,8 @@ class SubgoalEnv(gym.Env):
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         assert self._info is not None, "call reset() first"
         _, _, dead, over, info = self.base.step(int(action))
+        if self._frames:
+            info = {**info, "frame": self.base.unwrapped._env.render()}
         success = achieved(self.achievement, self._info, info)
         reward = self.reward_fn(self._info, info)
         self._info = info
@@ -264,6 +273,7 @@ def _env_thunk(args: PPOArgs, idx: int) -> Callable[[], gym.Env]:
             restart_prob=args.restart_prob,
             seed=args.seed + idx,
             shaping=Shaping(scale=args.shaping_scale),
+            reward_options=args.reward_options,
         )
 
     return thunk
@@ -735,6 +745,10 @@ _REWARD_NAMES = {
     "verifier": "verifier's reward",
     "shaped": "verifier's reward with progress shaping",
     "sparse": "Crafter's sparse reward",
+    "judge": "LLM judge's reward (RDLM)",
+    "similarity": "caption-similarity reward (ELLM)",
+    "manual": "game-manual reward (Read and Reap)",
+    "clip": "CLIP frame reward (VLM-RMs)",
 }
 
 
