@@ -27,7 +27,7 @@ _RPC_IN = 0
 _RPC_OUT = os.dup(1)
 os.dup2(2, 1)  # print() and any stray write to fd 1 now land in the captured output pipe
 
-_MAX_MESSAGE_BYTES = (1 << 20) - 64  # the parent refuses frames over 1 MiB
+_MAX_MESSAGE_BYTES = (1 << 18) - 64  # the parent refuses frames over 256 KiB
 
 _BUILTIN_ERRORS = {
     name: getattr(builtins, name)
@@ -115,7 +115,7 @@ def _send(message: tuple) -> None:
     out.append("]")
     data = "".join(out).encode("ascii")
     if len(data) > _MAX_MESSAGE_BYTES:
-        raise ValueError("api call arguments are too large (over 1 MiB)")
+        raise ValueError("api call arguments are too large (over 256 KiB)")
     data = len(data).to_bytes(4, "big") + data
     while data:
         data = data[os.write(_RPC_OUT, data) :]

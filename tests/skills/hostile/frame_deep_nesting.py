@@ -18,4 +18,4 @@ def _frame(payload):
 
 
 def run(api):
-    _frame("[" * 200000 + "]" * 200000)
+    _frame("[" * 100000 + "]" * 100000)

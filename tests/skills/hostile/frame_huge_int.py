@@ -1,6 +1,6 @@
 # ruff: noqa
 # expect: crashed
-# message: int too long
+# message: Exceeds the limit \(4300 digits\)
 # mode: unchecked
 # an int the parent would spend seconds converting
 def _os():

@@ -1,6 +1,6 @@
 # ruff: noqa
 # expect: crashed
-# message: protocol error: undecodable message
+# message: protocol error: message of \d+ bytes exceeds the limit
 # mode: unchecked
 # the audit's 40,000 hash-colliding ints, then a forged done ok
 def _os():
