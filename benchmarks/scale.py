@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     from skills import _ray
 
     _ray.init(num_cpus=2)
+    load0 = os.getloadavg()[0]
     rows = []
     for label, ray, workers in (
         ("local (1 process)", None, 1),
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\nbench: {a.episodes} episodes of at most {a.max_steps} steps, --llm {a.llm}; "
         f"PPO: {a.ppo_steps} env steps, 8 envs x 128 steps per rollout; "
-        f"{os.cpu_count()} cores here"
+        f"{os.cpu_count()} cores here, load average {load0:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end"
     )
     print(
         f"Ray overhead vs local (1 worker): episodes {le / r1e - 1:+.1%}, PPO {ls / r1s - 1:+.1%}"
