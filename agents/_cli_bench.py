@@ -97,7 +97,7 @@ def bench_crafter(
         typer.Option(
             "--ray",
             help="Run each episode as a Ray task (a local Ray instance unless --ray-address); "
-            "needs pip install -e '.[ray]'.",
+            "needs pip install -e '.\\[ray]'.",
         ),
     ] = False,
     ray_address: Annotated[
