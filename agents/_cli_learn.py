@@ -39,6 +39,21 @@ def learn(
     gate_episodes: Annotated[
         int, typer.Option(help="Fresh-world episodes each version plays in the comparison.")
     ] = 20,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Step the envs on Ray actors, the learner here (a local Ray instance unless "
+            "--ray-address); needs pip install -e '.\\[ray]'.",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (e.g. auto, ray://head:10001); implies --ray."),
+    ] = None,
+    ray_workers: Annotated[
+        int, typer.Option(help="With --ray: rollout workers, each holding 8/N of the 8 envs.")
+    ] = 2,
 ) -> None:
     """Train an RL skill with PPO; the new version becomes active only if it does at least as
     well as the active one on the same fresh worlds (or with --replace); both versions stay."""
@@ -73,8 +88,24 @@ def learn(
     name = f"rl_{achievement}"
     # Trained outside the library's folders; it joins them through the gate below.
     out = library.home / "training" / f"{name}-{int(time.time() * 1000)}"
+    use_ray = ray or bool(ray_address)
+    if use_ray:
+        from skills._ray import RayMissing, require_ray
+
+        try:
+            require_ray()
+        except RayMissing as e:
+            fail(str(e))
+        if ray_workers < 1:
+            fail(f"--ray-workers must be at least 1 (got {ray_workers})")
     args = PPOArgs(
-        achievement=achievement, total_steps=steps, seed=seed, reward=reward, out_dir=str(out)
+        achievement=achievement,
+        total_steps=steps,
+        seed=seed,
+        reward=reward,
+        out_dir=str(out),
+        ray=(ray_address or "") if use_ray else None,
+        ray_workers=ray_workers,
     )
     console.print(
         f"learning [bold]{achievement}[/] with PPO, reward={reward}, "
