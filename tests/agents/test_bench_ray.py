@@ -26,6 +26,9 @@ def test_ray_missing_says_how_to_install_in_one_line(monkeypatch: pytest.MonkeyP
     out = " ".join(res.output.split())
     assert "Ray is not installed: pip install -e '.[ray]'" in out
     assert "Traceback" not in res.output
+    res = CliRunner().invoke(app, ["skills", "learn", "collect wood", "--ray"])
+    assert res.exit_code == 2
+    assert "Ray is not installed: pip install -e '.[ray]'" in " ".join(res.output.split())
 
 
 ray = pytest.importorskip("ray")
