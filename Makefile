@@ -13,7 +13,7 @@ $(BIN)/mendako: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: the local CPU wheel where the machine has one.
 	$(BIN)/pip install -q $(if $(TORCH_WHEEL),$(TORCH_WHEEL),torch==2.13.0)
-	$(BIN)/pip install -q -e '.[dev,babyai,hf,openai,anthropic,ollama]'
+	$(BIN)/pip install -q -e '.[dev,babyai,hf,openai,anthropic,ollama,ray]'
 	touch $@
 
 setup: $(BIN)/mendako
