@@ -11,52 +11,41 @@ from rich.text import Text
 from rich.tree import Tree
 
 from envs.untrusted import assemble, safe, text
+from graphs.nodes import view_of
 
 TOP = 4  # candidates shown per step in live output
 
 
-def _scores_line(c: dict[str, Any]) -> Text:
-    return assemble(
-        f"{safe(c['skill']):<20} use={c['usefulness']:.3f} aff={c['affordance']:.2f} "
-        f"score={c['score']:.4f}  ",
-        (c.get("why", ""), "dim"),
-    )
-
-
 def live_event(console: Console, event: dict[str, Any]) -> None:
-    """Print one node update of a running graph as a progress line (outside text escaped)."""
-    node, up = event.get("node"), event.get("update", {})
+    """Print one event of a running graph as a progress line (outside text escaped): a node
+    through its own view (``graphs.nodes``), a survival reflex as a dim line."""
+    kind = event.get("kind", "node")
+    if kind == "reflex":
+        console.print(text(_reflex_line(event), style="dim"))
+        return
+    if kind != "node":
+        return
+    view = view_of(event)
     ms = (f"{event.get('wall_s', 0) * 1000:.0f} ms", "dim")
-    if node == "plan":
-        if up.get("plan"):
-            steps = " → ".join(_subgoal_text(s) for s in up["plan"])
-            console.print(assemble(("plan", "bold cyan"), " ", steps, " ", ms))
-        if up.get("message"):
-            console.print(assemble("  ", (up["message"], "dim")))
-    elif node == "score_affordances":
-        cands = up.get("candidates", [])
-        chosen = up.get("chosen") or "(nothing feasible)"
-        console.print(assemble(("choose", "bold magenta"), " ", chosen, " ", ms))
-        for c in cands[:TOP]:
-            console.print(assemble("   ", _scores_line(c)))
-    elif node == "execute_skill":
-        err = f" error: {up['last_error']}" if up.get("last_error") else ""
-        console.print(
-            assemble(
-                ("act", "bold yellow"),
-                f" {up.get('last_steps', 0)} steps ({up.get('last_stopped')})"
-                f" env steps={up.get('env_steps', '?')}{err} ",
-                ms,
-            )
-        )
-    elif node == "verify":
-        v = up.get("verdict") or {}
-        mark = ("✓", "green") if v.get("success") else ("✗", "red")
-        console.print(
-            assemble(
-                ("verify", "bold"), " ", mark, f" {v.get('critique', '')} reward={v.get('reward')}"
-            )
-        )
+    console.print(assemble((view.label, view.style), " ", view.summary, " ", ms))
+    for line in view.details:
+        console.print(assemble("  ", (line, "dim")))
+    for row in view.table[1 : 1 + view.top]:
+        console.print(assemble("   ", _row_line(view.table[0], row)))
+
+
+def _row_line(header: tuple[str, ...], row: tuple[str, ...]) -> Text:
+    """A table row as one line: the first cell padded, the middle ones `name=value`, the last
+    dim (SayCan: skill use= aff= score= why)."""
+    middle = " ".join(f"{h}={v}" for h, v in zip(header[2:-1], row[2:-1], strict=False))
+    return assemble(f"{row[0]:<20} {middle}  ", (row[-1] if len(row) > 1 else "", "dim"))
+
+
+def _reflex_line(ev: dict[str, Any]) -> str:
+    return (
+        f"reflex {ev.get('skill')}: {ev.get('stat')} "
+        f"{ev.get('before')} → {ev.get('after')} in {ev.get('steps')} steps"
+    )
 
 
 def _subgoal_text(s: dict[str, Any]) -> str:
@@ -197,15 +186,15 @@ def decision_text(d: dict[str, Any], *, full: bool = False) -> str:
         listed = listed[:SHOWN_OPTIONS]
     what = "scores" if scores else "model said"
     line = f"decision {role} ({d.get('method', '')}): chose {choice}; "
-    text += f"{what}: {', '.join(listed)}{more}"
+    line += f"{what}: {', '.join(listed)}{more}"
     if d.get("overridden_by"):
         notes = list(d.get("notes") or [])
         shown = notes if full else notes[:2]
         rest = f" (+{len(notes) - len(shown)} more)" if len(notes) > len(shown) else ""
-        text += f"; changed by {d['overridden_by']}: {'; '.join(shown)}{rest}"
+        line += f"; changed by {d['overridden_by']}: {'; '.join(shown)}{rest}"
     elif full and d.get("notes"):
-        text += f"; {'; '.join(d['notes'])}"
-    return text
+        line += f"; {'; '.join(d['notes'])}"
+    return line
 
 
 def _decisions(branch: Tree, up: dict[str, Any], *, full: bool) -> None:
@@ -261,15 +250,11 @@ def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, ful
     node, up, ms = ev["node"], ev.get("update", {}), ev.get("wall_s", 0) * 1000
     cp = text(f"@{ev['superstep']}", style="dim") if ev.get("superstep") is not None else None
     attempt = ev.get("attempt")
+    view = view_of(ev)  # the node's own rendering, as in the live view and the HTML report
     if node == "plan":
-        label = "replan" if up.get("replans") else "plan"
         branch = root.add(
-            assemble((label, "bold cyan"), f" ({ms:.0f} ms) target={up.get('target')} ", cp)
+            assemble((view.label, view.style), f" ({ms:.0f} ms) ", view.summary, " ", cp)
         )
-        if up.get("plan"):
-            branch.add(text(" → ".join(_subgoal_text(s) for s in up["plan"])))
-        if up.get("message"):
-            branch.add(text(up["message"], style="dim"), highlight=False)
     else:
         step = branches.get(attempt)
         if step is None:
@@ -277,47 +262,15 @@ def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, ful
             step = branches[attempt] = root.add(
                 assemble((f"step {attempt}", "bold magenta"), f": {subgoal}")
             )
-        branch = step
-        if node == "score_affordances":
-            branch = step.add(
-                assemble(f"score_affordances: chose {up.get('chosen')} ({ms:.0f} ms) ", cp)
-            )
-            table = Table("skill", "kind", "use", "aff", "score", "why")
-            table.columns[0].no_wrap = True
-            for c in up.get("candidates", []):
-                table.add_row(
-                    text(c["skill"]),
-                    text(c["kind"]),
-                    f"{c['usefulness']:.3f}",
-                    f"{c['affordance']:.3f}",
-                    f"{c['score']:.4f}",
-                    text(c.get("why", "")),
-                )
-            branch.add(table)
-        elif node == "execute_skill":
-            extra = f" error: {up['last_error']}" if up.get("last_error") else ""
-            branch = step.add(
-                assemble(
-                    ("execute_skill", "yellow"),
-                    f": {up.get('last_steps')} env steps (total "
-                    f"{ev.get('env_steps', up.get('env_steps'))}), stopped "
-                    f"{up.get('last_stopped')} ({ms:.0f} ms){extra} ",
-                    cp,
-                )
-            )
-        elif node == "verify":
-            v = up.get("verdict") or {}
-            mark = ("✓ success", "green") if v.get("success") else ("✗ failure", "red")
-            branch = step.add(
-                assemble(
-                    "verify: ",
-                    mark,
-                    f" reward={v.get('reward')} — {v.get('critique', '')} ",
-                    cp,
-                )
-            )
-        else:
-            branch = step.add(assemble(f"{node} ({ms:.0f} ms) ", cp))
+        branch = step.add(assemble((node, view.style), ": ", view.summary, f" ({ms:.0f} ms) ", cp))
+    for line in view.details:
+        branch.add(text(line, style="dim"), highlight=False)
+    if view.table:
+        table = Table(*view.table[0])
+        table.columns[0].no_wrap = True
+        for row in view.table[1:]:
+            table.add_row(*(text(cell) for cell in row))
+        branch.add(table)
     _decisions(branch, up, full=full)
     for x in up.get("llm_log", []):
         lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]

@@ -9,11 +9,7 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.context import RunContext
-from graphs.nodes.execute_skill import execute_skill
-from graphs.nodes.plan import plan
-from graphs.nodes.score_affordances import score_affordances
-from graphs.nodes.verify import verify
-from graphs.nodes.write_skill import write_skill
+from graphs.nodes import nodes
 from graphs.routers import route_after_plan, route_after_score, route_after_verify
 from graphs.state import AgentState, InputState
 
@@ -29,11 +25,8 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
 @functools.cache
 def _compiled() -> CompiledStateGraph:
     g = StateGraph(AgentState, context_schema=RunContext, input_schema=InputState)
-    g.add_node("plan", plan)
-    g.add_node("score_affordances", score_affordances)
-    g.add_node("execute_skill", execute_skill)
-    g.add_node("verify", verify)
-    g.add_node("write_skill", write_skill)
+    for node in nodes().values():  # every node module of graphs.nodes
+        g.add_node(node.name, node.run)
     g.add_edge(START, "plan")
     g.add_conditional_edges("plan", route_after_plan)
     g.add_conditional_edges("score_affordances", route_after_score)

@@ -23,6 +23,7 @@ from string import Template
 from typing import Any
 
 from envs.untrusted import html as esc
+from graphs.nodes import view_of
 from graphs.trace import Run
 
 __all__ = ["export_html", "export_json", "find_mermaid_js", "graph_svg"]
@@ -187,7 +188,7 @@ def _timeline(events: list[dict[str, Any]]) -> str:
     for i, e in enumerate(nodes):
         if e["kind"] == "resume":
             rows.append(
-                f'<tr class="resume"><td>{i}</td><td colspan="6">resumed from checkpoint '
+                f'<tr class="resume"><td>{i}</td><td colspan="7">resumed from checkpoint '
                 f"{esc(str(e.get('checkpoint')))}: {esc(e.get('replayed_steps'))} actions "
                 "replayed</td></tr>"
             )
@@ -198,11 +199,12 @@ def _timeline(events: list[dict[str, Any]]) -> str:
         rows.append(
             f'<tr class="node-{esc(e.get("node"))}"><td>{i}</td><td>{esc(e.get("node"))}'
             f"</td><td>{esc(attempt)}</td><td>{esc(str(e.get('subgoal') or ''))}</td>"
+            f"<td>{esc(view_of(e).summary)}</td>"
             f"<td>{esc(e.get('env_steps', ''))}</td><td class=num>{wall * 1000:.0f}</td>"
             f'<td><span class="bar" style="width:{bar}px"></span></td></tr>'
         )
     head = (
-        "<tr><th>#</th><th>node</th><th>step</th><th>subgoal</th><th>env steps</th>"
+        "<tr><th>#</th><th>node</th><th>step</th><th>subgoal</th><th>what</th><th>env steps</th>"
         "<th>ms</th><th>time</th></tr>"
     )
     return f'<table id="timeline">{head}{"".join(rows)}</table>'
@@ -225,13 +227,15 @@ def _saycan(events: list[dict[str, Any]]) -> str:
         chosen = up.get("chosen")
         v, x = verdicts.get(n, {}), executed.get(n, {})
         mark = "✓" if v.get("success") else ("✗" if v else "…")
+        table = view_of(e).table  # the node's own rendering: header, then one row per skill
         rows = "".join(
-            f'<tr class="{"chosen" if c.get("skill") == chosen else ""}"><td>{esc(c.get("skill"))}'
-            f"</td><td>{esc(c.get('kind', ''))}</td><td class=num>{_num(c.get('usefulness'), 3)}"
-            f"</td><td class=num>{_num(c.get('affordance'), 3)}</td>"
-            f"<td class=num>{_num(c.get('score'), 4)}</td>"
-            f"<td>{esc(c.get('why', ''))}</td></tr>"
-            for c in up.get("candidates", [])
+            f'<tr class="{"chosen" if row[0] == chosen else ""}">'
+            + "".join(
+                f"<td class=num>{esc(cell)}</td>" if 2 <= j <= 4 else f"<td>{esc(cell)}</td>"
+                for j, cell in enumerate(row)
+            )
+            + "</tr>"
+            for row in table[1:]
         )
         out.append(
             f'<section class="step" data-step="{esc(n)}"><h3>step {esc(n)}: '

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graphs.context import RunContext
+from graphs.nodes._view import NodeView, update_of
 from graphs.state import AgentState
 
 
@@ -70,3 +71,16 @@ def _run_and_learn(session: Any, skill: Any, subgoal: Any, budget: int, baseline
     )
     wm.save(model)
     return result
+
+
+def view(event: dict[str, Any]) -> NodeView:
+    """What the skill did: env steps, how it stopped, its error."""
+    up = update_of(event)
+    err = f" error: {up['last_error']}" if up.get("last_error") else ""
+    total = event.get("env_steps", up.get("env_steps", "?"))
+    return NodeView(
+        label="act",
+        style="bold yellow",
+        summary=f"{up.get('last_steps', 0)} env steps (total {total}), stopped "
+        f"{up.get('last_stopped')}{err}",
+    )

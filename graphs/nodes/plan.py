@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from agents import planner
 from agents._prompts import render
 from graphs.context import RunContext
+from graphs.nodes._view import NodeView, subgoal_text, update_of
 from graphs.state import AgentState, Decision
 
 NOT_ACHIEVABLE = "not achievable with the current skills"
@@ -121,3 +122,19 @@ def _imagine(
             if ctx.settings.ground_target:
                 target = planner.ground_target(state.goal, proposal.target, names)[0] or target
     raise AssertionError("unreachable")
+
+
+def view(event: dict[str, Any]) -> NodeView:
+    """The plan: its target and subgoals, and the planner's notes."""
+    up = update_of(event)
+    steps = " → ".join(subgoal_text(s) for s in up.get("plan") or [])
+    label = "replan" if up.get("replans") else "plan"
+    summary = f"target={up.get('target')}" + (f": {steps}" if steps else "")
+    if up.get("outcome"):
+        summary += f" ({up['outcome']})"
+    return NodeView(
+        label=label,
+        style="bold cyan",
+        summary=summary,
+        details=(str(up["message"]),) if up.get("message") else (),
+    )

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from agents import affordance
 from graphs.context import RunContext
+from graphs.nodes._view import NodeView, number, update_of
 from graphs.state import AgentState
 
 
@@ -37,3 +38,26 @@ def score_affordances(state: AgentState, runtime: Runtime[RunContext]) -> dict[s
         "llm_log": [exchange] if exchange is not None else [],
         "decisions": [decision],
     }
+
+
+def view(event: dict[str, Any]) -> NodeView:
+    """SayCan's choice and its table: usefulness, affordance, score and why, per skill."""
+    up = update_of(event)
+    rows = [("skill", "kind", "use", "aff", "score", "why")]
+    for c in up.get("candidates") or []:
+        rows.append(
+            (
+                str(c.get("skill")),
+                str(c.get("kind", "")),
+                number(c.get("usefulness"), 3),
+                number(c.get("affordance"), 3),
+                number(c.get("score"), 4),
+                str(c.get("why", "")),
+            )
+        )
+    return NodeView(
+        label="saycan",
+        style="bold magenta",
+        summary=f"chose {up.get('chosen') or '(nothing feasible)'}",
+        table=tuple(rows) if len(rows) > 1 else (),
+    )

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from agents import verifier
 from graphs.context import RunContext
+from graphs.nodes._view import NodeView, update_of
 from graphs.state import AgentState, StepRecord, Verdict
 
 
@@ -86,3 +87,16 @@ def _language_verdict(programmatic: Verdict, state: AgentState, ctx: RunContext)
         after["frame"] = session.env.render()
     assert state.subgoal is not None
     return verifier.verify_with_model(programmatic, _MODELS[key], state.subgoal, before, after)
+
+
+def view(event: dict[str, Any]) -> NodeView:
+    """The verdict: success or failure, reward, critique."""
+    up = update_of(event)
+    v = up.get("verdict") or {}
+    mark = "✓ success" if v.get("success") else "✗ failure"
+    return NodeView(
+        label="verify",
+        style="bold green" if v.get("success") else "bold red",
+        summary=f"{mark} reward={v.get('reward')} — {v.get('critique', '')}",
+        details=(str(up["message"]),) if up.get("outcome") and up.get("message") else (),
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graphs.context import RunContext
+from graphs.nodes._view import NodeView, update_of
 from graphs.state import AgentState, LLMExchange
 
 
@@ -49,3 +50,16 @@ def write_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, An
     if result.verified and result.name is not None:
         return update | {"chosen": result.name, "message": f"coder wrote {result.message}"}
     return update | {"message": f"coder: {result.message}"}
+
+
+def view(event: dict[str, Any]) -> NodeView:
+    """The coder's result: the skill it wrote and chose, or why none was verified."""
+    up = update_of(event)
+    written = up.get("skills_written") or ["?"]
+    chosen = f", chose {up['chosen']}" if up.get("chosen") else ""
+    return NodeView(
+        label="write",
+        style="bold blue",
+        summary=f"coder for {written[-1]}{chosen}",
+        details=(str(up["message"]),) if up.get("message") else (),
+    )
