@@ -46,7 +46,7 @@ Python-level checks and rlimits only. Documented in the refusal message; never t
 # fmt: off
 ALLOWED_SYSCALLS: tuple[str, ...] = (
     "read", "write", "readv", "writev", "pread64", "close", "lseek", "dup", "dup2", "dup3",
-    "fstat", "stat", "lstat", "newfstatat", "statx", "openat", "open", "access", "faccessat",
+    "fstat", "stat", "lstat", "newfstatat", "statx", "access", "faccessat",
     "faccessat2", "readlink", "readlinkat", "getdents64", "getcwd", "chdir", "fcntl",
     "poll", "ppoll", "select", "pselect6",
     "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
@@ -60,6 +60,7 @@ ALLOWED_SYSCALLS: tuple[str, ...] = (
 # fmt: on
 _TCGETS = 0x5401  # isatty() on stdio; every other ioctl is refused
 _FIONREAD = 0x541B
+_CREATING = os.O_CREAT | 0o20000000  # O_CREAT | __O_TMPFILE
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,13 @@ def seccomp_program() -> bytes:
             flt.add_rule(sc.ALLOW, name)
         except (OSError, ValueError, RuntimeError):
             continue  # not a syscall on this architecture (open/stat on arm64)
+    # open files, never create one (no inodes to flood the tmpfs with): O_CREAT and
+    # O_TMPFILE must be clear; writes go only to the pipes the child was given.
+    flt.add_rule(sc.ALLOW, "openat", sc.Arg(2, sc.MASKED_EQ, _CREATING, 0))
+    try:
+        flt.add_rule(sc.ALLOW, "open", sc.Arg(1, sc.MASKED_EQ, _CREATING, 0))
+    except (OSError, ValueError, RuntimeError):
+        pass  # no open(2) on this architecture
     flt.add_rule(sc.ALLOW, "ioctl", sc.Arg(1, sc.EQ, _TCGETS))
     flt.add_rule(sc.ALLOW, "ioctl", sc.Arg(1, sc.EQ, _FIONREAD))
     # rlimits of the child itself only: prlimit64(0, ...); another pid is refused.

@@ -158,7 +158,7 @@ def test_kernel_refuses_what_an_escaped_skill_would_try(open_tmp: Path) -> None:
         assert got[key] == "EPERM", (key, got[key])
     assert got["memfd"] == "EPERM" and got["bpf"] == "EPERM"
     assert got["stat_host"] == "ENOENT"  # not even its metadata: it is not in the view
-    assert got["scratch_write"] == "ok"  # the private tmpfs is the one place it may write
+    assert got["scratch_write"] == "EPERM"  # not even the private tmpfs: no file is created
     assert (_snapshot(marker), _snapshot(hidden)) == before
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == nofile
 
