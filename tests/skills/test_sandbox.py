@@ -322,6 +322,8 @@ def test_ordinary_skill_code_is_allowed(source: str) -> None:
 
 def test_os_layers_contain_an_escaped_skill(tmp_path: Path) -> None:
     """Skip the static check and escape the restricted builtins: the OS layers still hold."""
+    if boundary() is None:  # without it this escape would really create a file
+        pytest.skip(f"no OS boundary here: {boundary_problem()}")
     source = (
         "def run(api):\n"
         "    g = [c for c in ().__class__.__base__.__subclasses__()\n"
@@ -354,8 +356,6 @@ def test_os_layers_contain_an_escaped_skill(tmp_path: Path) -> None:
     )
     assert result.ok, result.feedback()
     assert "write:blocked" in result.stdout  # RLIMIT_FSIZE=0, always there
-    if boundary() is None:
-        pytest.skip(f"no OS boundary here: {boundary_problem()}")
     assert {"bwrap", "seccomp allowlist", "uid 65534"} <= set(result.hardening)
     assert result.stdout.split() == [
         "fork:blocked",
