@@ -7,6 +7,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from envs.registry import env_names
+
 console = Console()
 err = Console(stderr=True)
 
@@ -18,7 +20,15 @@ LLMOpt = Annotated[
         "anthropic:M | hf:PATH | none (no knowledge: random choices from the run's seed)",
     ),
 ]
-EnvOpt = Annotated[str, typer.Option("--env", help="Environment: crafter | babyai | minedojo")]
+EnvOpt = Annotated[
+    str,
+    typer.Option(
+        "--env",
+        help="Environment: "
+        + " | ".join(env_names())
+        + " (plugins register under the entry-point group mendako.envs)",
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

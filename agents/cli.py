@@ -16,6 +16,7 @@ from agents._cli_learn import learn as _learn  # noqa: F401  (registers `skills 
 from agents._cli_skills import skills_app
 from agents._cli_trace import trace_app
 from agents._cli_world import imagine, world_app
+from agents.rewards import check_options, reward_kinds
 from envs.untrusted import assemble
 
 app = typer.Typer(
@@ -60,7 +61,11 @@ def run(
     ] = None,
     reward: Annotated[
         str,
-        typer.Option(help="Verifier mode: programmatic | judge | similarity | manual | clip."),
+        typer.Option(
+            help="Verifier mode: "
+            + "; ".join(f"{k.name}: {k.summary}" for k in reward_kinds().values())
+            + "."
+        ),
     ] = "programmatic",
     clip_weights: Annotated[
         str | None, typer.Option(help="Local Hugging Face CLIP folder for --reward clip.")
@@ -106,7 +111,7 @@ def run(
         max_env_steps=max_steps,
         world_model=world_model,
         write_skills=write_skills,
-        reward=reward,  # type: ignore[arg-type]  # checked by _check_reward
+        reward=reward,  # checked by _check_reward (the reward registry)
         clip_weights=clip_weights,
         manual=manual,
     )
@@ -142,20 +147,14 @@ def run(
 
 
 def _check_reward(reward: str, clip_weights: str | None, manual: str | None) -> None:
-    """Fail in one line, before any model loads, on a bad --reward/--clip-weights/--manual."""
+    """Fail in one line, before any model loads, on a bad --reward/--clip-weights/--manual
+    (the reward kind's own check, from the registry)."""
     from pathlib import Path
 
-    from agents.rewards import MODES
-
-    if reward not in MODES:
-        fail(f"--reward must be one of {', '.join(MODES)} (got {reward!r})")
-    if reward == "clip":
-        from agents.rewards.clip import ClipWeightsError, check_weights
-
-        try:
-            check_weights(clip_weights)
-        except ClipWeightsError as e:
-            fail(str(e))
+    try:
+        check_options(reward, clip_weights=clip_weights, manual=manual)
+    except ValueError as e:
+        fail(f"--reward: {e}" if reward not in reward_kinds() else str(e))
     if manual is not None and not Path(manual).expanduser().is_file():
         fail(f"--manual {manual}: no such file")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agents.rewards import reward_kinds
 from graphs.state import Subgoal, Verdict
 
 
@@ -61,9 +62,10 @@ def verify_with_model(
 ) -> Verdict:
     """A language reward model's verdict (``agents.rewards``); the programmatic check's result
     stays in the critique so the trace shows where the two disagree."""
-    # The judge reads words (with amounts: "collect wood (until you have 2 wood)"); the
-    # other models match events, which are named by the achievement.
-    goal = subgoal.text if model.mode == "judge" else subgoal.name
+    # A kind that reads words gets them with amounts ("collect wood (until you have 2
+    # wood)"); the others match events, which are named by the achievement.
+    kind = reward_kinds().get(model.mode)
+    goal = subgoal.text if kind is not None and "words" in kind.needs else subgoal.name
     got = model.assess(goal, before, after)
     check = "done" if programmatic.success else "not done"
     return Verdict(

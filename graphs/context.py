@@ -40,10 +40,11 @@ class RunSettings:
     """What plans are rolled through and skills' affordances come from: the env's rules
     (data.yaml), the learned world model (`agents.world_model`: LLM hypothesis corrected by
     experience), or nothing (the LLM's plan as is, affordance from history)."""
-    reward: Literal["programmatic", "judge", "similarity", "manual", "clip"] = "programmatic"
-    """Verifier mode (`agents.rewards`): the env's own check, an LLM judge (RDLM), caption
-    similarity (ELLM), manual-grounded bonuses (Read and Reap) or CLIP (VLM-RMs). Its
-    reward is what RL skills get through `skill.feedback`."""
+    reward: str = "programmatic"
+    """Verifier mode, a name in the reward registry (`agents.rewards.reward_kinds()`): the
+    env's own check, an LLM judge (RDLM), caption similarity (ELLM), manual-grounded bonuses
+    (Read and Reap), CLIP (VLM-RMs), or a plugin's. Its reward is what RL skills get through
+    `skill.feedback`."""
     clip_weights: str | None = None
     """Local Hugging Face CLIP folder for `reward="clip"` (weights are never downloaded)."""
     manual: str | None = None

@@ -23,6 +23,7 @@ from itertools import pairwise
 from typing import Any
 
 from agents.llm import make_chat_model, make_scorer
+from agents.rewards import reward_kinds
 from envs.registry import EnvSession, adapter, base_id
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
@@ -47,6 +48,10 @@ def check_settings(settings: RunSettings) -> None:
     for flag, value in positive.values():
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{flag} must be a positive whole number of steps (got {value!r})")
+    if settings.reward not in reward_kinds():
+        raise ValueError(
+            f"--reward {settings.reward!r} is not a reward model: {', '.join(reward_kinds())}"
+        )
     if not isinstance(settings.max_replans, int) or settings.max_replans < 0:
         raise ValueError(f"--max-replans must be 0 or more (got {settings.max_replans!r})")
     top = int(getattr(adapter(settings.env_id), "max_seed", MAX_SEED))

@@ -64,7 +64,7 @@ _MODELS: dict[tuple[Any, ...], Any] = {}
 
 def _language_verdict(programmatic: Verdict, state: AgentState, ctx: RunContext) -> Verdict:
     """The verdict of the run's language reward model (`agents.rewards`), one per settings."""
-    from agents.rewards import make_reward_model
+    from agents.rewards import make_reward_model, reward_kinds
 
     s = ctx.settings
     key = (s.reward, s.manual, s.clip_weights, id(ctx.llm))
@@ -83,7 +83,7 @@ def _language_verdict(programmatic: Verdict, state: AgentState, ctx: RunContext)
         "inventory": session.inventory,
         "description": session.describe(),
     }
-    if s.reward == "clip":
+    if "frame" in reward_kinds()[s.reward].needs:  # the kind says it reads the frame
         after["frame"] = session.env.render()
     assert state.subgoal is not None
     return verifier.verify_with_model(programmatic, _MODELS[key], state.subgoal, before, after)
