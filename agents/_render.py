@@ -23,6 +23,14 @@ def live_event(console: Console, event: dict[str, Any]) -> None:
     if kind == "reflex":
         console.print(text(_reflex_line(event), style="dim"))
         return
+    if kind == "goal":  # an explorer's goal (a resumed explorer run shows through here)
+        console.print(
+            assemble(
+                ("goal", "bold cyan"),
+                f" {event.get('goal')} ({event.get('reason')}) env steps={event.get('env_steps')}",
+            )
+        )
+        return
     if kind != "node":
         return
     view = view_of(event)
