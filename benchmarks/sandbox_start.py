@@ -98,12 +98,20 @@ def main(argv: list[str] | None = None) -> None:
     """Print the figures (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument(
+        "--torch",
+        action="store_true",
+        help="import torch first, as `mendako run` does (a big parent makes fork slow)",
+    )
     args = ap.parse_args(argv)
+    if args.torch:
+        import torch  # noqa: F401
     b = _boundary.boundary()
     if b is None:
         print(f"no OS boundary on this machine: {_boundary.problem()}")
         return
     print(f"bwrap: {b.bwrap}\ninterpreter in the sandbox: {b.python}; runs: {args.runs}")
+    print(f"parent holds torch: {args.torch}; drops to uid 65534 with: {b.setpriv or 'Popen'}")
     rows: list[tuple[str, Callable[[], object]]] = [
         ("sandbox start + first call", _sandboxed),
         ("same, no OS boundary (before)", _plain),

@@ -81,6 +81,9 @@ class Boundary:
     """Files replaced by an empty one (the _ctypes extension)."""
     as_nobody: bool
     """Start bwrap itself as `SANDBOX_ID` (mendako runs as root)."""
+    setpriv: str | None
+    """util-linux ``setpriv``, which drops to `SANDBOX_ID` before exec'ing bwrap. Popen's own
+    ``user=``/``group=`` cannot use vfork: in a process holding torch that costs ~35 ms."""
     sized_tmpfs: bool
     """bwrap knows ``--size`` (0.10+), so the scratch tmpfs is capped."""
     seccomp_bpf: bytes = field(repr=False)
@@ -122,11 +125,15 @@ class Boundary:
         empty_fds = [_memfd("mendako-empty", b"") for _ in self.masked_files]
         fds = (seccomp_fd, *empty_fds)
         ids: dict[str, object] = {}
-        if self.as_nobody:
+        argv = self.argv(program, seccomp_fd, empty_fds)
+        if self.as_nobody and self.setpriv is not None:
+            n = str(SANDBOX_ID)
+            argv = [self.setpriv, "--reuid", n, "--regid", n, "--clear-groups", "--", *argv]
+        elif self.as_nobody:
             ids = {"user": SANDBOX_ID, "group": SANDBOX_ID, "extra_groups": []}
         try:
             return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
-                self.argv(program, seccomp_fd, empty_fds),
+                argv,
                 pass_fds=fds,
                 env={},
                 **ids,
@@ -286,6 +293,7 @@ def _probe() -> Boundary | str:
             masked_dirs=tuple(mdirs),
             masked_files=tuple(mfiles),
             as_nobody=os.geteuid() == 0,
+            setpriv=shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin"),
             sized_tmpfs=b"--size" in helptext,
             seccomp_bpf=bpf,
         )
