@@ -1,10 +1,15 @@
-"""Voyager's automatic curriculum for Crafter: propose the next goal, keep the agent alive.
+"""Voyager's automatic curriculum: propose the next goal for the explorer.
 
-What decides what (honestly): the rules (crafter's `data.yaml`) define the frontier, the
-achievements not yet unlocked whose prerequisite chain is doable from here, ordered by how
-long that chain is; survival needs (drink, food, energy) are reflexes of the explorer, set off by
-thresholds stated as data; the LLM picks the next task from the frontier (constrained to
-its names), which with the 135M embedded model mostly means the first, easiest one.
+What decides what (DESIGN.md, "Who decides"): the rules (the env's own data) prune, the
+frontier is every achievement not yet unlocked whose chain is doable from here; the model
+chooses: it scores every option by log-likelihood after a prompt that states the facts
+about each (how many steps its chain takes, what it needs, what is dangerous about it),
+and the best score wins (ties drawn at random from the run's seed, `agents.decide`). With
+one option left the choice is forced and no model is called. The state enters the prompt
+through the steps each option takes from here (the rules' chain from what is held and
+known), not as the observation: the same situation is the same prompt, answered from the
+LLM cache in a later goal or episode. Survival needs are reflexes of the run driver, set
+off by the env's thresholds (``EnvAdapter.survival``).
 """
 
 from __future__ import annotations
@@ -13,48 +18,29 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel
 
 from agents._prompts import render
-from graphs.state import LLMExchange
-
-TOP_UP = 6  # drink or food at or below which the player fills up at dusk or when in sight
-IN_SIGHT: tuple[tuple[str, str, str], ...] = (
-    ("drink", "water", "collect_drink"),
-    ("food", "cow", "eat_cow"),
-)
-"""(stat, what restores it, goal): taken whenever the source is in view and the stat is at
-or below ``TOP_UP``, in the middle of a skill too."""
-WOUNDED = 4  # health at or below which the player hides in a shelter until it heals
-# Survival needs, checked in order: (stat, at or below between goals, at or below in the
-# middle of a skill, goal). Crafter's stats run 0..9 and health drains when food, drink or
-# energy reach 0 (crafter/objects.py); drink falls by one about every 20 steps, food every
-# 25-30, so a goal of up to 150 steps may start at 5 and end near 0: the urgent level
-# interrupts the skill before that.
-SURVIVAL: tuple[tuple[str, int, int, str], ...] = (
-    ("drink", 5, 2, "collect_drink"),
-    ("food", 4, 2, "eat_cow"),
-    ("energy", 2, 1, "wake_up"),
-)
+from graphs.state import Decision, LLMExchange
 
 
 class Proposal(BaseModel):
-    """The curriculum's next task and why it was chosen."""
+    """The curriculum's next task, why it was chosen, and the decision behind it."""
 
     goal: str
     reason: Literal["frontier", "none"]
     exchange: LLMExchange | None = None
+    decision: Decision | None = None
 
 
-# Order adjustments, as data: swords first (zombies come at night, and a sword doubles the
-# damage dealt), then by depth; goals that put the player in harm's way (skeletons live in
-# dark caves, diamonds sit next to lava) after everything else.
-RISK: dict[str, int] = {
-    "make_wood_sword": -2,
-    "make_stone_sword": -1,
-    "defeat_zombie": 1,
-    "collect_diamond": 1,
-    "defeat_skeleton": 2,
+# Facts a player of Crafter would tell a newcomer, stated to the model in the prompt; they
+# inform its choice and decide nothing themselves.
+FACTS: dict[str, str] = {
+    "make_wood_sword": "a sword doubles the damage dealt to zombies, which come at night",
+    "defeat_zombie": "zombies hit hard, 7 damage to a sleeper",
+    "defeat_skeleton": "skeletons shoot arrows in dark caves",
+    "collect_diamond": "diamonds lie next to lava, which kills",
+    "wake_up": "sleeping in the open draws zombies",
 }
 
 
@@ -67,12 +53,13 @@ def frontier(
     max_tries: int = 2,
     age: Callable[[str], int | None] = lambda kind: None,
 ) -> list[str]:
-    """Achievements not yet unlocked, reachable by the rules, easiest (shortest chain) first.
+    """Achievements not yet unlocked and reachable by the rules, in the rules' own order.
 
     `tried` counts failed attempts per achievement; one failed `max_tries` times is left out.
     One whose object must first stand a while (`Requirement.wait`: a plant ripens) is left
     out while the oldest one remembered (`age`: steps it has been seen where it stands) is
-    younger than that; with none remembered, its chain places one.
+    younger than that; with none remembered, its chain places one. The order carries no
+    preference: the model ranks the options (`propose`).
     """
     options = []
     for name in rules.achievements:
@@ -80,9 +67,27 @@ def frontier(
             continue
         if _too_young(rules, name, age):
             continue
-        chain = rules.prerequisites(name, inventory, known)
-        options.append((RISK.get(name, 0), len(chain), rules.achievements.index(name), name))
-    return [option[-1] for option in sorted(options)]
+        try:
+            chain = rules.prerequisites(name, inventory, known)
+        except (ValueError, RecursionError):  # the rules cannot reach it from here
+            continue
+        missing = getattr(rules, "missing", None)
+        if len(chain) <= 1 and missing is not None and missing(name, inventory, known):
+            continue  # nothing to do first, yet not possible now (sleep with full energy)
+        options.append(name)
+    return options
+
+
+def facts(
+    rules: Any, options: list[str], inventory: dict[str, int], known: set[str]
+) -> tuple[str, str]:
+    """The prompt's facts about the options: each with the steps its chain takes from here
+    (fewest first), and the notes that concern them."""
+    steps = {o: max(1, len(rules.prerequisites(o, inventory, known))) for o in options}
+    ordered = sorted(options, key=lambda o: steps[o])
+    listed = ", ".join(f"{o.replace('_', ' ')} ({steps[o]})" for o in ordered)
+    notes = "; ".join(FACTS[o] for o in options if o in FACTS)
+    return listed, notes or "none"
 
 
 def _too_young(rules: Any, name: str, age: Callable[[str], int | None]) -> bool:
@@ -96,79 +101,66 @@ def _too_young(rules: Any, name: str, age: Callable[[str], int | None]) -> bool:
     return bool(req.wait and ages and max(ages) < req.wait)
 
 
-def survival_need(
-    inventory: dict[str, int],
-    in_view: set[str] = frozenset(),  # type: ignore[assignment]
-    *,
-    night: bool = False,
-    dusk: bool = False,
-    urgent: bool = False,
-) -> str | None:
-    """The survival skill the stats call for, if any.
-
-    ``in_view``: the kinds the player sees (water or a cow in sight is taken early, even
-    in the middle of a skill).
-    Zombies are not hunted here: the step guard (``envs._crafter_guard``) fights those that
-    come next to the player. A wounded player with a pickaxe digs in and rests until it
-    heals (``"recover"``); at night, the same: it shelters and sleeps (zombies spawn in the
-    dark and deal 7 damage to a sleeper). At ``dusk`` drink and food are topped up.
-    ``urgent`` uses the lower thresholds that may interrupt a running skill.
-    """
-    # A stat about to run out comes before the night: a night asleep at food 0 costs
-    # several health points (crafter drains health while a need is unmet).
-    for stat, _, in_skill, goal in SURVIVAL:
-        if inventory.get(stat, 9) <= in_skill:
-            return goal
-    can_dig_in = inventory.get("wood_pickaxe", 0) > 0
-    if can_dig_in and inventory.get("health", 9) <= (WOUNDED - 1 if urgent else WOUNDED):
-        return "recover"
-    if night and can_dig_in:
-        return "sleep_in_shelter"
-    if dusk:  # a night in a shelter costs 2-3 food and drink: fill up before it
-        for stat, _, _, goal in SURVIVAL[:2]:
-            if inventory.get(stat, 9) <= TOP_UP:
-                return goal
-    if not urgent:
-        for stat, between_goals, _, goal in SURVIVAL:
-            if inventory.get(stat, 9) <= between_goals:
-                return goal
-    # Food or water in sight is cheap: take it before it is needed (cows are scarce).
-    for stat, source, goal in IN_SIGHT:
-        if source in in_view and inventory.get(stat, 9) <= TOP_UP:
-            return goal
-    return None
-
-
 def propose(
     llm: BaseChatModel,
     session: Any,
     tried: dict[str, int],
     *,
-    top: int = 5,
+    scorer: Any = None,
+    seed: int = 0,
+    index: int = 0,
 ) -> Proposal:
-    """The next goal for the explorer: the LLM's pick from the rules' frontier.
+    """The next goal for the explorer: the model's choice among the rules' frontier.
 
-    Survival is not proposed here: the explorer runs it as a reflex (`survival_need`).
+    Every option is scored by the model (`scorer`, log-likelihood; made from `llm` when
+    not given) and the best one is taken; ties are drawn from `seed` and the decision's
+    `index` (the goal's number in the episode), so runs are reproducible. With one option
+    the choice is forced: no call. Survival is not proposed here: the driver runs it as a
+    reflex (the env adapter's ``survival()``).
     """
+    from agents import decide
+
     inventory = session.inventory
     achievements = session.achievements
+    known = session.known_kinds()
     memory = getattr(session.env, "memory", None)
     age = getattr(memory, "age", lambda kind: None)
-    options = frontier(
-        session.rules, achievements, inventory, session.known_kinds(), tried, age=age
-    )
+    options = frontier(session.rules, achievements, inventory, known, tried, age=age)
+    steps = int(getattr(session, "steps", 0))
     if not options:
         return Proposal(goal="", reason="none")
-    options = options[:top]
+    if len(options) == 1:
+        decision = Decision(
+            role="curriculum",
+            options=options,
+            choice=options[0],
+            forced=True,
+            method="forced",
+            env_steps=steps,
+        )
+        return Proposal(goal=options[0], reason="frontier", decision=decision)
+    if scorer is None:
+        from agents.llm import make_scorer
+
+        scorer = make_scorer(llm)
     done = [a for a, n in achievements.items() if n > 0]
+    listed, notes = facts(session.rules, options, inventory, known)
     prompt = render(
         "curriculum",
-        done=", ".join(done) or "nothing yet",
-        observation=session.describe(),
-        frontier=", ".join(options),
+        done=", ".join(a.replace("_", " ") for a in done) or "nothing yet",
+        options=listed,
+        notes=notes,
     )
-    schema = create_model("NextTask", task=(Literal[tuple(options)], ...))  # type: ignore[valid-type]
-    raw = llm.with_structured_output(schema).invoke(prompt)
-    task = raw.task if isinstance(raw, BaseModel) else raw["task"]
-    exchange = LLMExchange(role="curriculum", prompt=prompt, reply=task)
-    return Proposal(goal=task, reason="frontier", exchange=exchange)
+    probs = list(scorer.distribution(prompt, [" " + o.replace("_", " ") for o in options]))
+    best = decide.choose(probs, seed=seed, key=("curriculum", index, steps, options))
+    task = options[best]
+    exchange = LLMExchange(role="curriculum", prompt=prompt, reply=f"{task} (p={probs[best]:.3f})")
+    decision = Decision(
+        role="curriculum",
+        options=options,
+        scores=[round(p, 6) for p in probs],
+        choice=task,
+        method="loglik",
+        env_steps=steps,
+    )
+    return Proposal(goal=task, reason="frontier", exchange=exchange, decision=decision)
