@@ -59,8 +59,8 @@ class Library(Protocol):
         """The skill called `name` (KeyError if none)."""
         ...
 
-    def record(self, name: str, success: bool) -> None:
-        """Add one attempt to the skill's success history."""
+    def record(self, name: str, success: bool, *, attempt: int | None = None) -> Any:
+        """Add one attempt (the run's attempt index `attempt`) to the skill's success history."""
         ...
 
     def __iter__(self) -> Iterator[Any]: ...

@@ -156,21 +156,33 @@ def open_env(
 class Ledger:
     """The skill library, with each success-history write also logged in the run's folder.
 
-    The history lives outside the checkpoint (in `stats.json`), so a run killed after
+    The history lives outside the checkpoint (in `stats.sqlite`), so a run killed after
     `verify` wrote it but before the checkpoint was saved would count that attempt twice on
     resume; the ledger tells the resumed run which writes were already made.
     """
 
     def __init__(self, library: Any, run: Run, *, done: int = 0) -> None:
         self._library = library
+        self._run_id = run.id
         self._path = run.ledger_path
         logged = 0
         if self._path.is_file():
             logged = sum(1 for line in self._path.read_text().splitlines() if line.strip())
         self._skip = max(0, logged - done)
 
-    def record(self, name: str, success: bool) -> None:
-        """Add one attempt to the skill's history, unless a killed run already had."""
+    def record(self, name: str, success: bool, *, attempt: int | None = None) -> None:
+        """Add one attempt to the skill's history, unless a killed run already had.
+
+        With `attempt` (the run's attempt index) the library counts it at most once under the
+        key `<run id>#<attempt>`, in the same transaction as the count, so a kill between the
+        count and this ledger's line cannot make the resumed run count it again."""
+        if attempt is not None:
+            counted = self._library.record(name, success, key=f"{self._run_id}#{attempt}")
+            if counted is not False:
+                with self._path.open("a") as f:
+                    f.write(json.dumps({"skill": name, "success": success, "attempt": attempt}))
+                    f.write("\n")
+            return
         if self._skip:
             self._skip -= 1
             return

@@ -72,11 +72,22 @@ class StatsStore:
         finally:
             conn.close()
 
-    def add(self, env: str, name: str, version: int, success: bool) -> None:
-        """Count one attempt (and a success if `success`) for a skill version, atomically."""
+    def add(
+        self, env: str, name: str, version: int, success: bool, *, key: str | None = None
+    ) -> bool:
+        """Count one attempt (and a success if `success`) for a skill version, atomically.
+
+        With `key` (e.g. `<run id>#<attempt>`) the count is made at most once: the key is
+        stored in the same transaction, so a run killed after counting and resumed to do the
+        same attempt again does not count it twice. Returns whether it was counted."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if key is not None:
+                conn.execute("CREATE TABLE IF NOT EXISTS counted (key TEXT PRIMARY KEY)")
+                if conn.execute("INSERT OR IGNORE INTO counted VALUES (?)", (key,)).rowcount == 0:
+                    conn.execute("ROLLBACK")
+                    return False
             conn.execute(
                 "INSERT INTO stats (env, name, version, successes, attempts) VALUES (?, ?, ?, ?, 1)"
                 " ON CONFLICT (env, name, version) DO UPDATE SET"
@@ -84,6 +95,7 @@ class StatsStore:
                 (env, name, int(version), int(bool(success))),
             )
             conn.execute("COMMIT")
+            return True
         finally:
             conn.close()
 

@@ -220,6 +220,7 @@ class SkillLibrary:
             raise ValueError(f"stats must be 'live', 'frozen' or a snapshot, not {stats!r}")
         self.unsaved: list[tuple[str, int, bool]] = []
         """(skill, version, success) of the attempts `record` did not save (frozen stats)."""
+        self._counted: set[str] = set()  # record keys seen (frozen stats)
         self.reload()
 
     @property
@@ -496,22 +497,32 @@ class SkillLibrary:
         shutil.rmtree(trash, ignore_errors=True)
 
     # ------------------------------------------------------------------ success history
-    def record(self, name: str, success: bool) -> None:
+    def record(
+        self, name: str, success: bool, *, attempt: int | None = None, key: str | None = None
+    ) -> bool:
         """Add one attempt to the active version's success history: persisted atomically, or
         with frozen statistics kept in memory only (the skill's meta, `stats_snapshot()` and
-        `unsaved`), never written."""
+        `unsaved`), never written. `key` makes it count at most once (a resumed run repeating
+        an attempt it had already counted); `attempt` alone (the caller's attempt index, no
+        run to tie it to) does not. Returns whether it was counted."""
+        del attempt  # only a run's ledger can make a key of it
         skill = self.get(name)
         if self._snapshot is not None:  # in memory only: this library's run learns within itself
+            if key is not None:
+                if key in self._counted:
+                    return False
+                self._counted.add(key)
             self.unsaved.append((name, skill.meta.version, bool(success)))
             row = self._snapshot.setdefault(
                 stats_key(self.env, name, skill.meta.version), {"successes": 0, "attempts": 0}
             )
             row["attempts"] = row.get("attempts", 0) + 1
             row["successes"] = row.get("successes", 0) + int(success)
-        else:
-            self._store.add(self.env, name, skill.meta.version, success)
+        elif not self._store.add(self.env, name, skill.meta.version, success, key=key):
+            return False
         skill.meta.attempts += 1
         skill.meta.successes += int(success)
+        return True
 
     def stats_snapshot(self) -> Snapshot:
         """The statistics as this library sees them: the shared store now (live), or the

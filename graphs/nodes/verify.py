@@ -31,7 +31,7 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if ctx.settings.reward != "programmatic":
         verdict = _language_verdict(verdict, state, ctx)
     if state.chosen is not None:
-        ctx.library.record(state.chosen, verdict.success)
+        ctx.library.record(state.chosen, verdict.success, attempt=len(state.history))
         skill = ctx.library.get(state.chosen)
         feedback = getattr(skill, "feedback", None)
         if feedback is not None:

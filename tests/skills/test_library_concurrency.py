@@ -123,3 +123,18 @@ def test_old_stats_json_is_imported_into_the_active_version(mendako_home: Path) 
     ) == (31, 31)
     assert lib.stats_snapshot() == {"crafter/rl_collect_wood@1": {"successes": 1, "attempts": 1}}
     assert not (root / "stats.json").exists() and (root / "stats.json.imported").exists()
+
+
+def test_a_keyed_attempt_counts_once(mendako_home: Path) -> None:
+    # A run killed after counting an attempt, resumed to make it again: the key (run id and
+    # attempt index, stored in the same transaction as the count) keeps it to one.
+    lib = SkillLibrary("crafter")
+    assert lib.record("place_table", True, key="run-a#3")
+    assert not lib.record("place_table", True, key="run-a#3")
+    assert SkillLibrary("crafter").record("place_table", False, key="run-b#3")
+    snap = SkillLibrary("crafter").stats_snapshot()
+    assert snap["crafter/place_table@1"] == {"successes": 1, "attempts": 2}
+    frozen = SkillLibrary("crafter", stats="frozen")
+    assert frozen.record("place_table", True, key="x#0")
+    assert not frozen.record("place_table", True, key="x#0")
+    assert frozen.stats_snapshot()["crafter/place_table@1"] == {"successes": 2, "attempts": 3}
