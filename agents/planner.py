@@ -164,7 +164,7 @@ def repair(
     for name in proposed[:cut]:
         if name in in_chain:
             continue
-        why = _infeasible_extra(rules, name, inventory, known, in_chain)
+        why = _infeasible_extra(rules, name, inventory, known, in_chain - {target})
         if why:
             notes.append(f"dropped {name}: {why}")
             continue
@@ -198,7 +198,7 @@ def _infeasible_extra(
     except (ValueError, RecursionError) as e:
         return f"impossible by the rules ({e})"
     unmet = [n for n in needs if n not in planned]
-    if unmet:
+    if unmet:  # (the target is not among `planned`: the goal ends when it is reached)
         return f"not feasible where the model put it: it needs {unmet[0]} first"
     missing = getattr(rules, "missing", None)
     if not needs and missing is not None:  # nothing before it in the plan: feasible now?

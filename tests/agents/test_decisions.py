@@ -206,6 +206,10 @@ def test_planner_inserts_moves_and_drops_with_a_reason_each() -> None:
     ]  # a feasible extra step the model asked for stays, where it put it
     assert any(n.startswith("moved collect_wood before place_table") for n in notes)
     assert any(n.startswith("dropped collect_diamond: not feasible") for n in notes)
+    # A step that needs the target itself cannot come before it: the goal ends there.
+    plan, notes = _plan(["collect_coal"], "make_wood_pickaxe", {}, set())
+    assert [s.name for s in plan][-1] == "make_wood_pickaxe" and "collect_coal" not in str(plan)
+    assert any("dropped collect_coal: not feasible" in n for n in notes)
     # Already done (a pickaxe is held) and impossible now (energy is full) are dropped.
     plan, notes = _plan(
         ["make_wood_pickaxe", "wake_up", "collect_stone"], "collect_stone", IRON, set()
