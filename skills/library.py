@@ -327,6 +327,7 @@ class SkillLibrary:
     def versions(self, name: str) -> list[VersionInfo]:
         """Every version of `name` on disk (the shipped one, the user's active one, the
         user's others), oldest first, each with its own figures."""
+        valid_name(name)  # before any path is built from it
         stats = self._snapshot if self._snapshot is not None else self._store.read()
         active = self._skills.get(name)
         active_v = active.meta.version if active is not None else None
