@@ -258,6 +258,10 @@ class EnvAdapter(ABC):
             if isinstance(v, np.ndarray) and v.size > self.view_cells
         ]
 
+    def sees(self, info: dict[str, Any], kind: str) -> bool:
+        """Whether `kind` is in the player's current view (False for envs without one)."""
+        return False
+
     def vitals(self, inventory: dict[str, int]) -> dict[str, int]:
         """The body stats of `inventory`, for the trace (why an episode ended)."""
         return {k: inventory.get(k, 0) for k in self.vocabulary().vitals}

@@ -410,6 +410,11 @@ class CrafterAdapter(EnvAdapter):
         """From :data:`SKILL_DESCRIPTIONS`, else "Unlock <achievement> in Crafter."."""
         return SKILL_DESCRIPTIONS.get(achievement, f"Unlock {achievement} in Crafter.")
 
+    def sees(self, info: dict[str, Any], kind: str) -> bool:
+        """Whether `kind` is in the 9x7 local view."""
+        view = info.get("local_view")
+        return view is not None and bool((np.asarray(view) == kind).any())
+
     def check_perception(self, info: dict[str, Any]) -> list[str]:
         """Only the 9x7 local view: no whole-world ``semantic``, no array past the view."""
         problems = super().check_perception(info)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-import numpy as np
-
 from envs.contract import EnvAdapter, MendakoEnv, Rules
 
 log = logging.getLogger(__name__)
@@ -159,9 +157,8 @@ class EnvSession:
         return {k for k in self.adapter.kinds if memory.known(k)}
 
     def sees(self, kind: str) -> bool:
-        """Whether `kind` is in the player's current view."""
-        view = self.info.get("local_view")  # envs without one (BabyAI) see nothing here
-        return view is not None and bool((np.asarray(view) == kind).any())
+        """Whether `kind` is in the player's current view (the adapter's reading of it)."""
+        return self.adapter.sees(self.env.info, kind)
 
     @property
     def steps(self) -> int:

@@ -201,7 +201,8 @@ class _Explorer:
                     if all(done.get(a, 0) for a in session.rules.achievements):
                         ended = "all achievements unlocked"
                         break
-                    self._wander(min(left, WANDER_STEPS))
+                    if not self._wander(min(left, WANDER_STEPS)):
+                        break  # an env whose API cannot explore: nothing new to find
                     continue
                 self.goals += 1
                 driver.emit(
@@ -277,10 +278,13 @@ class _Explorer:
             vitals=session.vitals(),
         )
 
-    def _wander(self, steps: int) -> None:
-        """Explore toward unseen cells for `steps` steps (new ground for the goals that failed)."""
+    def _wander(self, steps: int) -> bool:
+        """Explore toward unseen cells for `steps` steps (new ground for the goals that failed);
+        False when the env's API has no ``explore`` primitive."""
         session = self.session
         api = session.api(steps, {})
+        if not callable(getattr(api, "explore", None)):
+            return False
         start = session.steps
         try:
             api.explore(steps)
@@ -293,6 +297,7 @@ class _Explorer:
             vitals=session.vitals(),
             actions=list(session.env.action_log[start:]),
         )
+        return True
 
     # ------------------------------------------------------------------ resume
     def restore(self, events: list[dict[str, Any]]) -> dict[str, Any] | None:

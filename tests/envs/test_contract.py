@@ -101,6 +101,7 @@ def test_text_face_rules_and_api(spec: EnvAdapter) -> None:
     api = session.api(3, {})
     assert api.steps_used == 0
     assert isinstance(spec.skill_description(names[0]), str)
+    assert session.sees("no such kind") is False
     assert set(spec.vocabulary().achievements) <= set(names) | set(session.achievements)
 
 

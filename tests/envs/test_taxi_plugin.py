@@ -38,6 +38,18 @@ def test_mendako_run_delivers_the_taxi_passenger(taxi_installed: Path, tmp_path:
     assert meta["achievements"] == {"pick_up_passenger": 1, "deliver_passenger": 1}
 
 
+def test_the_explorer_runs_on_the_plugin_env(taxi_installed: Path, tmp_path: Path) -> None:
+    done = _mendako(
+        "explore", "--env", "taxi", "--seed", "3", "--max-steps", "100",
+        plugins=taxi_installed, home=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["kind"] == "explore" and meta["outcome"] == "episode over"
+    assert meta["achievements"] == {"pick_up_passenger": 1, "deliver_passenger": 1}
+
+
 def test_without_the_plugin_taxi_is_unknown(tmp_path: Path) -> None:
     probe = subprocess.run([sys.executable, "-c", "import mendako_taxi"], capture_output=True)
     if probe.returncode == 0:
