@@ -83,7 +83,7 @@ def run(
 ) -> None:
     """Pursue GOAL in an environment and show every step (or --resume a killed run)."""
     from graphs.context import RunSettings
-    from graphs.runner import resume_run, run_goal
+    from graphs.runner import check_settings, resume_run, run_goal
 
     if world_model not in ("rules", "learned", "off"):
         fail(f"--world-model must be rules, learned or off (got {world_model!r})")
@@ -115,6 +115,10 @@ def run(
         clip_weights=clip_weights,
         manual=manual,
     )
+    try:
+        check_settings(settings)  # bad numbers: one line, before anything is printed or built
+    except user_errors() as e:
+        fail(str(e))
     console.print(
         assemble(("goal:", "bold"), f" {goal!r}  env={env} seed={seed} llm={llm}"),
         highlight=False,
