@@ -14,14 +14,15 @@ off by the env's thresholds (``EnvAdapter.survival``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from agents._prompts import render
-from graphs.state import Decision, LLMExchange
+from envs.values import Decision, LLMExchange
 
 
 class Proposal(BaseModel):
@@ -31,17 +32,6 @@ class Proposal(BaseModel):
     reason: Literal["frontier", "none"]
     exchange: LLMExchange | None = None
     decision: Decision | None = None
-
-
-# Facts a player of Crafter would tell a newcomer, stated to the model in the prompt; they
-# inform its choice and decide nothing themselves.
-FACTS: dict[str, str] = {
-    "make_wood_sword": "a sword doubles the damage dealt to zombies, which come at night",
-    "defeat_zombie": "zombies hit hard, 7 damage to a sleeper",
-    "defeat_skeleton": "skeletons shoot arrows in dark caves",
-    "collect_diamond": "diamonds lie next to lava, which kills",
-    "wake_up": "sleeping in the open draws zombies",
-}
 
 
 def frontier(
@@ -79,14 +69,19 @@ def frontier(
 
 
 def facts(
-    rules: Any, options: list[str], inventory: dict[str, int], known: set[str]
+    rules: Any,
+    options: list[str],
+    inventory: dict[str, int],
+    known: set[str],
+    told: Mapping[str, str] = MappingProxyType({}),
 ) -> tuple[str, str]:
     """The prompt's facts about the options: each with the steps its chain takes from here
-    (fewest first), and the notes that concern them."""
+    (fewest first), and the notes that concern them (`told`: the env's own facts about its
+    goals, ``EnvAdapter.goal_facts``; they inform the model and decide nothing)."""
     steps = {o: max(1, len(rules.prerequisites(o, inventory, known))) for o in options}
     ordered = sorted(options, key=lambda o: steps[o])
     listed = ", ".join(f"{o.replace('_', ' ')} ({steps[o]})" for o in ordered)
-    notes = "; ".join(FACTS[o] for o in options if o in FACTS)
+    notes = "; ".join(told[o] for o in options if o in told)
     return listed, notes or "none"
 
 
@@ -144,7 +139,7 @@ def propose(
 
         scorer = make_scorer(llm)
     done = [a for a, n in achievements.items() if n > 0]
-    listed, notes = facts(session.rules, options, inventory, known)
+    listed, notes = facts(session.rules, options, inventory, known, session.adapter.goal_facts())
     prompt = render(
         "curriculum",
         done=", ".join(a.replace("_", " ") for a in done) or "nothing yet",

@@ -233,6 +233,11 @@ class EnvAdapter(ABC):
         """Achievement -> words or phrases that name it in `language` (empty: none)."""
         return {}
 
+    def goal_facts(self) -> Mapping[str, str]:
+        """Achievement -> what a player of the game would tell a newcomer about it (stated to
+        the model when it ranks goals; facts inform, they decide nothing). Empty: none."""
+        return {}
+
     def vocabulary(self) -> Vocabulary:
         """The learned world model's vocabulary (empty: the env has no items to learn)."""
         return Vocabulary()

@@ -356,6 +356,16 @@ SKILL_DESCRIPTIONS: dict[str, str] = {
 """What a skill for each achievement does, in words (RL skills' meta.json descriptions)."""
 
 
+GOAL_FACTS: dict[str, str] = {
+    "make_wood_sword": "a sword doubles the damage dealt to zombies, which come at night",
+    "defeat_zombie": "zombies hit hard, 7 damage to a sleeper",
+    "defeat_skeleton": "skeletons shoot arrows in dark caves",
+    "collect_diamond": "diamonds lie next to lava, which kills",
+    "wake_up": "sleeping in the open draws zombies",
+}
+"""Facts a player of Crafter would tell a newcomer (the curriculum's prompt states them)."""
+
+
 class CrafterAdapter(EnvAdapter):
     """Crafter behind mendako's env contract (see :mod:`envs.contract`)."""
 
@@ -405,6 +415,10 @@ class CrafterAdapter(EnvAdapter):
             kinds=tuple(k for k in KINDS if k not in ("player", "arrow", "unknown")),
             achievements=tuple(rules.achievements),
         )
+
+    def goal_facts(self) -> dict[str, str]:
+        """:data:`GOAL_FACTS`."""
+        return GOAL_FACTS
 
     def skill_description(self, achievement: str) -> str:
         """From :data:`SKILL_DESCRIPTIONS`, else "Unlock <achievement> in Crafter."."""
