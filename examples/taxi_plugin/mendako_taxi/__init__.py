@@ -52,6 +52,7 @@ class TaxiEnv(gymnasium.Env):
 
     def __init__(self, env_id: str = DEFAULT_ID) -> None:
         self._env = gymnasium.make(env_id)
+        self._taxi: Any = self._env.unwrapped  # gymnasium's TaxiEnv: decode, encode, P, locs
         self.action_space = self._env.action_space
         self.observation_space = self._env.observation_space
         self.render_mode = "ansi"
@@ -92,7 +93,7 @@ class TaxiEnv(gymnasium.Env):
 
     def render(self) -> str:
         """Taxi's own text map."""
-        return str(self._env.unwrapped._render_text())
+        return str(self._taxi._render_text())
 
     @property
     def info(self) -> dict[str, Any]:
@@ -102,21 +103,21 @@ class TaxiEnv(gymnasium.Env):
     def decode(self) -> tuple[int, int, int, int]:
         """(taxi row, taxi column, passenger place 0-4 (4: in the taxi), destination 0-3)."""
         assert self._state is not None
-        row, col, passenger, dest = self._env.unwrapped.decode(self._state)
+        row, col, passenger, dest = self._taxi.decode(self._state)
         return int(row), int(col), int(passenger), int(dest)
 
     def stand(self, name: str) -> tuple[int, int]:
         """The (row, col) of a stand."""
-        return tuple(self._env.unwrapped.locs[STANDS.index(name)])  # type: ignore[return-value]
+        return tuple(self._taxi.locs[STANDS.index(name)])
 
     def moves_from(self, cell: tuple[int, int]) -> dict[str, tuple[int, int]]:
         """Where each move leads from `cell` (Taxi's own transition table: walls are data)."""
         row, col, passenger, dest = self.decode()
-        state = self._env.unwrapped.encode(cell[0], cell[1], passenger, dest)
+        state = self._taxi.encode(cell[0], cell[1], passenger, dest)
         out = {}
         for name, action in MOVES.items():
-            (_, nxt, _, _), *_ = self._env.unwrapped.P[state][action]
-            r, c, _, _ = self._env.unwrapped.decode(nxt)
+            (_, nxt, _, _), *_ = self._taxi.P[state][action]
+            r, c, _, _ = self._taxi.decode(nxt)
             if (r, c) != cell:
                 out[name] = (int(r), int(c))
         return out
