@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from agents._cli_common import EnvOpt, console, fail, user_errors
+from agents._cli_common import EnvOpt, LLMOpt, console, fail, user_errors
 from agents._cli_skills import skills_app
 
 
@@ -17,15 +17,32 @@ from agents._cli_skills import skills_app
 def learn(
     subgoal: Annotated[str, typer.Argument(help="What the skill should achieve, in words.")] = "",
     env: EnvOpt = "crafter",
-    steps: Annotated[int, typer.Option(help="Env steps of PPO training.")] = 200_000,
+    steps: Annotated[
+        int | None,
+        typer.Option(help="Env steps of PPO training (default 200000; --policy llm: 96)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Training seed (written in meta.json).")] = 1,
     reward: Annotated[
         str,
         typer.Option(
             help="verifier (ELLM, the default: the critic reads as P(success)) | shaped "
-            "(verifier + potential-based shaping by progress) | sparse (Crafter's own)"
+            "(verifier + potential-based shaping by progress) | sparse (Crafter's own) | "
+            "judge (the --llm says yes/no to each change, RDLM) | similarity (caption vs "
+            "subgoal embedding, ELLM) | manual (bonuses the --llm reads from a game manual, "
+            "Read and Reap) | clip (CLIP frame reward, VLM-RMs; needs --clip-weights)"
         ),
     ] = "verifier",
+    llm: LLMOpt = "embedded",
+    behaviour: Annotated[
+        str | None,
+        typer.Option(help="--reward judge/clip: the words of good behaviour (default: subgoal)."),
+    ] = None,
+    manual: Annotated[
+        str | None, typer.Option(help="--reward manual: a manual file (default: Crafter's).")
+    ] = None,
+    clip_weights: Annotated[
+        str | None, typer.Option(help="--reward clip: a local Hugging Face CLIP folder.")
+    ] = None,
     policy: Annotated[str, typer.Option(help="mlp (actor-critic) | llm (GLAM, BabyAI)")] = "mlp",
     level: Annotated[str, typer.Option(help="BabyAI level for --policy llm.")] = (
         "BabyAI-GoToObjS6-v1"
@@ -57,7 +74,7 @@ def learn(
 ) -> None:
     """Train an RL skill with PPO; the new version becomes active only if it does at least as
     well as the active one on the same fresh worlds (or with --replace); both versions stay."""
-    if steps <= 0:
+    if steps is not None and steps <= 0:
         fail(f"--steps must be a positive number of env steps (got {steps})")
     if gate_episodes <= 0:
         fail(f"--gate-episodes must be positive (got {gate_episodes})")
@@ -66,14 +83,24 @@ def learn(
     if policy == "llm":
         _learn_llm(level, steps, seed)
         return
+    steps = 200_000 if steps is None else steps
     if policy != "mlp":
         fail(f"unknown policy {policy!r}: choose mlp or llm")
     if env != "crafter":
         fail("RL skills with --policy mlp are trained on crafter; use --policy llm for babyai")
-    from skills.rl.rewards import KINDS
+    from skills.rl.rewards import KINDS, LANGUAGE_KINDS
 
-    if reward not in KINDS:
-        fail(f"unknown reward {reward!r}: choose {', '.join(KINDS)}")
+    if reward not in KINDS + LANGUAGE_KINDS:
+        fail(f"unknown reward {reward!r}: choose {', '.join(KINDS + LANGUAGE_KINDS)}")
+    if reward == "clip":
+        from agents.rewards.clip import ClipWeightsError, check_weights
+
+        try:
+            check_weights(clip_weights)
+        except ClipWeightsError as e:
+            fail(str(e))
+    options = {"llm": llm, "behaviour": behaviour, "manual": manual, "clip_weights": clip_weights}
+    reward_options = tuple((k, v) for k, v in options.items() if v and reward in LANGUAGE_KINDS)
     if not subgoal.strip():
         fail("say which subgoal to learn, e.g. mendako skills learn 'collect wood'")
     from agents.planner import ground_target
@@ -103,6 +130,7 @@ def learn(
         total_steps=steps,
         seed=seed,
         reward=reward,
+        reward_options=reward_options,
         out_dir=str(out),
         ray=(ray_address or "") if use_ray else None,
         ray_workers=ray_workers,
@@ -168,11 +196,66 @@ def _gate_and_store(
     console.print(Text(result.line(stored.version)))
 
 
-def _learn_llm(level: str, steps: int, seed: int) -> None:
+def _learn_llm(level: str, steps: int | None, seed: int) -> None:
+    from rich.table import Table
+
     from skills._home import mendako_home
+    from skills.rl.llm_policy import LEARN_STEPS
     from skills.rl.llm_policy import learn as learn_llm
 
+    steps = LEARN_STEPS if steps is None else steps
     out = mendako_home() / "skills_llm" / f"llm_policy_{level}"
-    console.print(f"fine-tuning the LLM policy (GLAM) on {level} for {steps} steps …")
-    report = learn_llm(level=level, steps=steps, seed=seed, out=str(out))
-    console.print(report, highlight=False)
+    console.print(
+        f"fine-tuning the LLM policy (GLAM) on {level}: {steps} env steps of PPO, "
+        "10 evaluation episodes before and after …",
+        highlight=False,
+    )
+    phases = {"before": "evaluate before", "train": "PPO", "after": "evaluate after"}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(m: dict[str, Any]) -> None:
+            phase = m["phase"]
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phases.get(phase, phase), total=m["total"], rate="")
+            success = m["success"]
+            shown = "-" if success != success else f"{success:.2f}"  # NaN: no episode ended
+            unit = "episodes" if phase != "train" else "steps"
+            rate = f"{m['steps_per_s']:.2f} steps/s  success {shown}"
+            bar.update(
+                tasks[phase],
+                completed=m["step"],
+                description=f"{phases.get(phase, phase)} ({unit})",
+                rate=rate,
+            )
+            every = max(m["total"] // 4, 1)
+            if m["step"] == m["total"] or (phase == "train" and m["step"] % every == 0):
+                # a line that stays (and shows where no live bar can, e.g. in a log file)
+                bar.console.print(
+                    f"{phases.get(phase, phase)}: {m['step']}/{m['total']} {unit}, {rate}",
+                    highlight=False,
+                )
+
+        try:
+            report = learn_llm(level=level, steps=steps, seed=seed, out=str(out), progress=progress)
+        except user_errors() as e:
+            fail(str(e))
+    table = Table(title=f"LLM policy (GLAM) on {level}", show_header=True)
+    for col in ("env steps", "success before", "success after", "train success", "wall s"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(report["env_steps"]),
+        f"{report['success_before']:.2f}",
+        f"{report['success_after']:.2f}",
+        f"{report['train_success_rate']:.2f}",
+        f"{report['wall_s']:.1f}",
+    )
+    console.print(table)
+    console.print(f"saved {out} (llm_policy.pt, meta.json)", highlight=False)

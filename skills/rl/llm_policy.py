@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,10 @@ from torch import nn
 from envs import babyai
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, Any]], None]
+"""Receives ``{"phase", "step", "total", "steps_per_s", "success"}`` as a run goes: phase
+``before`` / ``after`` (evaluation episodes done of ``total``) or ``train`` (env steps)."""
 
 __all__ = [
     "ACTIONS",
@@ -273,21 +278,41 @@ def _obs_for(policy: nn.Module, env: babyai.BabyAIEnv) -> Any:
     return symbolic(info)
 
 
-def evaluate(policy: nn.Module, args: LLMPolicyArgs, *, greedy: bool = False) -> float:
+def evaluate(
+    policy: nn.Module,
+    args: LLMPolicyArgs,
+    *,
+    greedy: bool = False,
+    progress: Progress | None = None,
+    phase: str = "eval",
+) -> float:
     """Success rate over ``eval_episodes`` held-out seeds (BabyAI's verifier decides)."""
     env = _make_env(args)
-    wins = 0
+    wins, steps, t0 = 0, 0, time.perf_counter()
     for k in range(args.eval_episodes):
         env.reset(seed=args.eval_seed + k)
         while not env.episode_over:
             a, *_ = policy.act(_obs_for(policy, env), greedy=greedy)
             env.step(a)
+            steps += 1
         wins += int(env.success)
+        if progress is not None:
+            rate = steps / max(time.perf_counter() - t0, 1e-9)
+            progress(
+                {"phase": phase, "step": k + 1, "total": args.eval_episodes,
+                 "steps_per_s": rate, "success": wins / (k + 1)}
+            )  # fmt: skip
     return wins / max(1, args.eval_episodes)
 
 
-def _ppo(policy: nn.Module, args: LLMPolicyArgs, optimizer: torch.optim.Optimizer) -> dict:
+def _ppo(
+    policy: nn.Module,
+    args: LLMPolicyArgs,
+    optimizer: torch.optim.Optimizer,
+    progress: Progress | None = None,
+) -> dict:
     """Collect rollouts and update; the reward is the verifier's: 1 on mission success."""
+    t0 = time.perf_counter()
     env = _make_env(args)
     episode = 0
     env.reset(seed=args.seed)
@@ -306,6 +331,12 @@ def _ppo(policy: nn.Module, args: LLMPolicyArgs, optimizer: torch.optim.Optimize
                 episodes += 1
                 episode += 1
                 env.reset(seed=args.seed + episode)
+            if progress is not None:
+                progress(
+                    {"phase": "train", "step": steps, "total": args.total_steps,
+                     "steps_per_s": steps / max(time.perf_counter() - t0, 1e-9),
+                     "success": successes / episodes if episodes else math.nan}
+                )  # fmt: skip
         last_v = 0.0 if buf[-1][5] else policy.act(_obs_for(policy, env))[2]
         adv = np.zeros(len(buf), dtype=np.float32)
         gae = 0.0
@@ -344,8 +375,15 @@ def _ppo(policy: nn.Module, args: LLMPolicyArgs, optimizer: torch.optim.Optimize
     return {"train_success_rate": successes / max(1, episodes), "curve": curve}
 
 
-def train(args: LLMPolicyArgs, *, model: Any = None, tok: Any = None) -> dict[str, Any]:
-    """PPO-fine-tune the LLM policy on ``args.level``; success rate before and after."""
+def train(
+    args: LLMPolicyArgs,
+    *,
+    model: Any = None,
+    tok: Any = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """PPO-fine-tune the LLM policy on ``args.level``; success rate before and after
+    (``progress``: see :data:`Progress`)."""
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     t0 = time.perf_counter()
@@ -353,7 +391,7 @@ def train(args: LLMPolicyArgs, *, model: Any = None, tok: Any = None) -> dict[st
         model, tok = load_llm(args.model_path)
     policy = LLMPolicy(model, tok, train_blocks=args.train_blocks)
     load_s = time.perf_counter() - t0
-    before = evaluate(policy, args)
+    before = evaluate(policy, args, progress=progress, phase="before")
     trained = [p for n, p in policy.named_parameters() if p.requires_grad and "value" not in n]
     opt = torch.optim.Adam(
         [
@@ -362,9 +400,9 @@ def train(args: LLMPolicyArgs, *, model: Any = None, tok: Any = None) -> dict[st
         ]
     )
     t1 = time.perf_counter()
-    stats = _ppo(policy, args, opt)
+    stats = _ppo(policy, args, opt, progress)
     train_s = time.perf_counter() - t1
-    after = evaluate(policy, args)
+    after = evaluate(policy, args, progress=progress, phase="after")
     result = {
         "policy": "llm",
         "level": args.level,
@@ -382,7 +420,7 @@ def train(args: LLMPolicyArgs, *, model: Any = None, tok: Any = None) -> dict[st
     return result
 
 
-def train_mlp(args: LLMPolicyArgs) -> dict[str, Any]:
+def train_mlp(args: LLMPolicyArgs, *, progress: Progress | None = None) -> dict[str, Any]:
     """The plain RL baseline: the same PPO on an MLP over the symbolic view."""
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
@@ -390,9 +428,10 @@ def train_mlp(args: LLMPolicyArgs) -> dict[str, Any]:
     env = _make_env(args)
     env.reset(seed=0)
     policy = MLPPolicy(len(symbolic(env.info)))
-    before = evaluate(policy, args)
-    stats = _ppo(policy, args, torch.optim.Adam(policy.parameters(), lr=args.head_lr))
-    after = evaluate(policy, args)
+    before = evaluate(policy, args, progress=progress, phase="before")
+    opt = torch.optim.Adam(policy.parameters(), lr=args.head_lr)
+    stats = _ppo(policy, args, opt, progress)
+    after = evaluate(policy, args, progress=progress, phase="after")
     return {
         "policy": "mlp",
         "level": args.level,
@@ -429,16 +468,29 @@ def _save(policy: LLMPolicy, args: LLMPolicyArgs, result: dict[str, Any]) -> Pat
     return out
 
 
+LEARN_STEPS = 96
+"""``skills learn --policy llm``'s default budget: with 10 evaluation episodes before and
+after, a few minutes on 2 CPU cores (one forward pass of the 135M model per env step)."""
+
+
 def learn(
     *,
     level: str = "BabyAI-GoToObjS6-v1",
-    steps: int = 192,
+    steps: int = LEARN_STEPS,
     seed: int = 0,
     out: str | None = None,
-    eval_episodes: int = 20,
+    eval_episodes: int = 10,
+    horizon: int = 10,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """``mendako skills learn --policy llm``: fine-tune the LLM policy, report before/after."""
     args = LLMPolicyArgs(
-        level=level, total_steps=steps, seed=seed, out=out, eval_episodes=eval_episodes
+        level=level,
+        total_steps=steps,
+        n_steps=min(64, steps),
+        horizon=horizon,
+        seed=seed,
+        out=out,
+        eval_episodes=eval_episodes,
     )
-    return train(args)
+    return train(args, progress=progress)

@@ -43,3 +43,17 @@ def test_ci_slow_tiny_learn_with_the_judge_reward_asks_the_embedded_model(tmp_pa
     assert "LLM judge's reward" in meta["description"]
     assert '"reward": "judge"' in json.dumps(meta)
     assert (out / "policy.pt").is_file()
+
+
+def test_cli_names_every_reward_kind_and_says_what_clip_needs():
+    from typer.testing import CliRunner
+
+    from agents.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["skills", "learn", "collect wood", "--reward", "jugde"])
+    assert out.exit_code == 2
+    text = " ".join(out.output.split())
+    assert "unknown reward 'jugde'" in text and "judge, similarity, manual, clip" in text
+    out = runner.invoke(app, ["skills", "learn", "collect wood", "--reward", "clip"])
+    assert out.exit_code == 2 and "--clip-weights PATH" in " ".join(out.output.split())

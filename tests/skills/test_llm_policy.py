@@ -111,3 +111,19 @@ def test_ci_slow_llm_policy_smoke() -> None:
     )
     res = lp.train(args)
     assert res["trainable_params"] > 0 and res["env_steps"] == 8
+
+
+def test_progress_reports_each_phase_with_rate_and_success() -> None:
+    model, tok = _tiny()
+    seen: list[dict] = []
+    args = lp.LLMPolicyArgs(
+        level="BabyAI-GoToObjS4-v0", total_steps=6, n_steps=6, horizon=3, minibatch=3,
+        eval_episodes=2, epochs=1,
+    )  # fmt: skip
+    lp.train(args, model=model, tok=tok, progress=seen.append)
+    phases = [m["phase"] for m in seen]
+    assert phases == ["before"] * 2 + ["train"] * 6 + ["after"] * 2
+    assert [m["step"] for m in seen if m["phase"] == "train"] == [1, 2, 3, 4, 5, 6]
+    assert all(m["steps_per_s"] > 0 for m in seen)
+    assert all(0.0 <= m["success"] <= 1.0 for m in seen if m["phase"] != "train")
+
