@@ -189,3 +189,33 @@ def test_remove_and_show_bad_names_are_one_line(name: str) -> None:
         args = ["skills", cmd, name] + (["1"] if cmd == "activate" else [])
         code, out = _cli(*args)
         assert code == 2 and "Traceback" not in out and out.count("error:") == 1, out
+
+
+@pytest.mark.slow
+def test_ci_slow_run_learn_updates_go_through_the_gate(mendako_home: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "graphs"))
+    from graph_fakes import ScriptedPlanner, WordScorer
+
+    from graphs.context import RunSettings
+    from graphs.runner import run_goal
+    from skills.rl.online import learn_from_run
+
+    lib = SkillLibrary("crafter", kinds=("rl",))
+    reply = {"target": "collect_wood", "subgoals": ["collect_wood"]}
+    run_goal(
+        "collect wood",
+        RunSettings(seed=0),
+        llm=ScriptedPlanner(replies=[reply]),
+        scorer=WordScorer(),
+        library=lib,
+    )
+    (update,) = learn_from_run(lib, episodes=4)
+    assert update.name == "rl_collect_wood" and update.transitions > 0 and update.version == 2
+    assert update.gate.active is not None and update.gate.seeds.startswith(str(GATE_SEED_BASE))
+    fresh = SkillLibrary("crafter")
+    assert fresh.get("rl_collect_wood").meta.version == (2 if update.gate.keep else 1)
+    (v2,) = [v for v in fresh.versions("rl_collect_wood") if v.version == 2]
+    assert (v2.meta.successes, v2.meta.attempts) == (update.gate.new, 4)
+    assert "online_updates" in v2.meta.extra  # the PPO update's own record is kept
