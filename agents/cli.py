@@ -178,6 +178,21 @@ def _own_mission(env: str, seed: int, goal: str) -> str:
     return own
 
 
+@app.command("envs")
+def envs_list() -> None:
+    """List the registered environments (mendako's own and plugins, entry points
+    'mendako.envs')."""
+    from rich.table import Table
+
+    from envs.registry import GROUP, adapters
+    from envs.untrusted import text
+
+    table = Table("env", "summary", "adapter", title=f"environments (entry-point group {GROUP})")
+    for name, spec in adapters().items():
+        table.add_row(text(name), text(spec.summary), text(type(spec).__module__))
+    console.print(table)
+
+
 @app.command()
 def graph(
     mermaid: Annotated[bool, typer.Option(help="Print mermaid instead of ASCII.")] = False,

@@ -22,6 +22,8 @@ def _mendako(*args: str, plugins: Path, home: Path) -> subprocess.CompletedProce
 
 def test_mendako_run_delivers_the_taxi_passenger(taxi_installed: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
+    envs = _mendako("envs", plugins=taxi_installed, home=home)
+    assert envs.returncode == 0 and "taxi" in envs.stdout and "mendako_taxi" in envs.stdout
     listed = _mendako("skills", "list", "--env", "taxi", plugins=taxi_installed, home=home)
     assert listed.returncode == 0, listed.stderr
     for name in ("pick_up_passenger", "deliver_passenger", "taxi_ride"):
