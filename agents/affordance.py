@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents._prompts import render
-from graphs.state import Decision, LLMExchange, SkillScore
+from envs.values import Decision, LLMExchange, SkillScore
 
 
 def skill_phrase(meta: Any) -> str:

@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field, create_model
 
 from agents import planner, verifier
 from agents._prompts import render
-from graphs.state import Subgoal
+from envs.values import Subgoal
 
 log = logging.getLogger(__name__)
 

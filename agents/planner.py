@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, create_model
 
 from agents._prompts import render
-from graphs.state import LLMExchange, Subgoal
+from envs.values import LLMExchange, Subgoal
 
 NONE = "none"
 MAX_SUBGOALS = 6

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agents.rewards import reward_kinds
-from graphs.state import Subgoal, Verdict
+from envs.values import Subgoal, Verdict, subgoal_met
 
 
 def check(
@@ -21,10 +21,9 @@ def check(
     achievements: dict[str, int],
     inventory: dict[str, int],
 ) -> bool:
-    """True when the subgoal's inventory need is met, or (with no need) its achievement rose."""
-    if subgoal.need:
-        return all(inventory.get(item, 0) >= n for item, n in subgoal.need.items())
-    return achievements.get(subgoal.name, 0) > baseline.get(subgoal.name, 0)
+    """True when the subgoal's inventory need is met, or (with no need) its achievement rose
+    (``envs.values.subgoal_met``, which skills use without importing the verifier)."""
+    return subgoal_met(subgoal, baseline, achievements, inventory)
 
 
 def verify(

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from agents._prompts import render
 from envs.contract import Vocabulary
 from envs.registry import adapter
-from graphs.state import LLMExchange
+from envs.values import LLMExchange
 from skills._home import file_lock, mendako_home, write_json_atomic
 from skills.base import SkillMeta
 

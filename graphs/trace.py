@@ -30,19 +30,22 @@ if TYPE_CHECKING:
 # thousand runs must answer in well under a second, start-up included.
 
 
-def _state_types() -> list[type]:
-    """The state's classes; registering them lets checkpoints reload without warnings."""
+def _state_types() -> list[type | tuple[str, str]]:
+    """The state's classes; registering them lets checkpoints reload without warnings. The
+    value types live in ``envs.values``; checkpoints written before they moved name them
+    ``graphs.state.X`` (still importable there), so those names are allowed too."""
+    from envs import values
     from graphs import state as state_mod
 
-    return [
-        state_mod.Subgoal,
-        state_mod.SkillScore,
-        state_mod.Verdict,
-        state_mod.LLMExchange,
-        state_mod.Decision,
-        state_mod.StepRecord,
-        state_mod.AgentState,
+    moved = [
+        values.Subgoal,
+        values.SkillScore,
+        values.Verdict,
+        values.LLMExchange,
+        values.Decision,
+        values.StepRecord,
     ]
+    return [*moved, *(("graphs.state", t.__name__) for t in moved), state_mod.AgentState]
 
 
 class RunNotFound(LookupError):

@@ -45,9 +45,9 @@ class RLSkill:
         """Sample actions from the policy until its goal is met or the budget is spent."""
         import torch
 
-        from agents.verifier import check
         from envs._crafter_guard import defend_action
-        from graphs.state import Subgoal
+        from envs.values import Subgoal
+        from envs.values import subgoal_met as check
         from skills.rl._obs import encode
 
         # Sampling from a generator of its own, seeded by where the run stands (world seed,
