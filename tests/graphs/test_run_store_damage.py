@@ -209,3 +209,16 @@ def test_bad_numbers_are_refused_before_a_run_starts(
     code, out = _cli("run", "collect wood", *args)
     assert code == 2 and message in out and "Traceback" not in out, out
     assert not (mendako_home / "runs").is_dir() or not list((mendako_home / "runs").iterdir())
+
+
+def test_a_checkpoint_value_that_does_not_decode_is_one_line(copy: Run) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(copy.db_path)
+    conn.execute("UPDATE blobs SET blob = ? WHERE channel = 'history'", (b"\xc1\xff\x00junk",))
+    conn.commit()
+    conn.close()
+    for args in (["trace", "show", copy.id, "--at", "list"], ["run", "--resume", copy.id]):
+        code, out = _cli(*args)
+        assert code == 2 and "Traceback" not in out, out
+        assert "checkpoints.sqlite" in out and "does not decode" in out, out
