@@ -242,12 +242,19 @@ class Run:
     def reading_checkpoints(self) -> Iterator[None]:
         """Turn a damaged checkpoint database into one RunDamaged line naming the file and
         what can still be read."""
+        still = (
+            f"`trace show {self.id}` and `trace export` still read its trace and meta.json; "
+            "`--at` and `--resume` cannot"
+        )
         try:
             yield
+        except RunDamaged:
+            raise
         except sqlite3.DatabaseError as e:
+            raise RunDamaged(f"{self.db_path}: damaged ({e}); {still}") from None
+        except (ValueError, TypeError) as e:  # rows SQLite reads whose values do not decode
             raise RunDamaged(
-                f"{self.db_path}: damaged ({e}); `trace show {self.id}` and `trace export` "
-                "still read its trace and meta.json; `--at` and `--resume` cannot"
+                f"{self.db_path}: a checkpoint does not decode ({type(e).__name__}: {e}); {still}"
             ) from None
 
     def checkpointer(self) -> RunSaver:
