@@ -230,6 +230,13 @@ def _episode_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, 
         )
     elif kind == "wander":
         root.add(text(f"wander {ev.get('steps')} steps", style="dim"))
+    elif kind == "goal_end":
+        root.add(
+            text(
+                f"goal {ev.get('goal')}: {ev.get('outcome')} at env step {ev.get('env_steps')}",
+                style="dim",
+            )
+        )
     else:
         root.add(text(f"{kind}: {ev.get('error') or ''}", style="dim"))
 
