@@ -224,6 +224,9 @@ class Session:
     output: bytearray = field(default_factory=bytearray)
     output_dropped: int = 0
     returncode: int | None = None
+    deadline: float = field(default=0.0, init=False, repr=False)
+    _stop_name: str = field(default="", init=False, repr=False)
+    _wfd: int = field(default=-1, init=False, repr=False)
 
     def run(self) -> None:
         """Start the child and serve it until it ends, fails or runs out of time."""
@@ -380,7 +383,7 @@ class Session:
         except TypeError as exc:
             return ("err", "TypeError", f"api.{name} returned non-data: {exc}")
 
-    def _send(self, message: object) -> None:
+    def _send(self, message: Any) -> None:
         data = marshal.dumps(message)
         self._write(len(data).to_bytes(4, "big") + data)
 

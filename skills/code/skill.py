@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from envs._errors import BudgetExhausted, EpisodeOver
 from skills.base import SkillMeta, SkillResult
@@ -55,9 +55,11 @@ class CodeSkill:
         from skills.code.sandbox import run_code_skill
 
         res = run_code_skill(self.source, api)
-        stopped = {"budget": "budget", "episode_over": "episode_over"}.get(
-            res.error_kind or "", "returned" if res.ok else "error"
-        )
+        stopped: Literal["returned", "budget", "episode_over", "error"]
+        if res.error_kind in ("budget", "episode_over"):
+            stopped = res.error_kind  # type: ignore[assignment]
+        else:
+            stopped = "returned" if res.ok else "error"
         return SkillResult(
             steps=api.steps_used, stopped=stopped, error=None if res.ok else res.error
         )
