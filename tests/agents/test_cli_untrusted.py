@@ -164,3 +164,49 @@ def test_skills_add_refuses_a_skill_that_never_returns() -> None:
 
     seen = dry_run("def run(api):\n    while True:\n        pass\n", "crafter", time_limit_s=2)
     assert seen.error.startswith("[timeout] time limit of 2 s exceeded")
+
+
+def test_html_report_escapes_every_recorded_field(tmp_path: Path) -> None:
+    """A tampered trace: the timeline's attempt (unescaped before), env steps, step ids and
+    scores that are not numbers all come out as text in the report."""
+    from graphs.export import export_html
+
+    tag = "<img src=x onerror=alert(1)>"
+    cand = {"skill": tag, "kind": tag, "usefulness": tag, "affordance": 1, "score": 1, "why": tag}
+
+    class FakeRun:
+        id = "run-" + tag
+        gif_path = tmp_path / "none.gif"
+
+        def meta(self) -> dict[str, Any]:
+            return {"goal": HOSTILE + tag, "outcome": tag, "wall_s": tag, "llm": tag}
+
+        def events(self) -> list[dict[str, Any]]:
+            return [
+                {
+                    "kind": "node",
+                    "node": "plan",
+                    "attempt": tag,
+                    "env_steps": tag,
+                    "wall_s": tag,
+                    "update": {"llm_log": [{"role": tag, "prompt": tag, "reply": tag}]},
+                },
+                {
+                    "kind": "node",
+                    "node": "score_affordances",
+                    "attempt": tag,
+                    "subgoal": tag,
+                    "update": {"chosen": tag, "candidates": [cand]},
+                },
+                {
+                    "kind": "node",
+                    "node": "execute_skill",
+                    "attempt": tag,
+                    "update": {"last_error": HOSTILE, "last_steps": tag, "last_stopped": tag},
+                },
+                {"kind": "resume", "checkpoint": tag, "replayed_steps": tag},
+            ]
+
+    page = export_html(FakeRun())  # type: ignore[arg-type]
+    assert tag not in page and "onerror=alert(1)&gt;" in page
+    assert ESC not in page and "\x07" not in page and "<script>alert(1)</script>" not in page
