@@ -43,9 +43,9 @@ def get_llama(path: str | Path, role: str = "chat") -> tuple[Any, threading.RLoc
     """The process-wide ``Llama`` for ``path`` and ``role``, with its lock.
 
     Roles need separate llama.cpp contexts: ``"chat"`` (generation), ``"score"``
-    (``logits_all=True`` so ``Llama.scores`` holds every position's logits; that halves
-    generation speed and costs n_ctx x n_vocab floats, hence not shared with chat, and a
-    smaller ``SCORE_N_CTX``) and ``"embed"`` (``embedding=True``, mean pooling).
+    (``option_logliks``: its own batches with several sequences, ``SCORE_SEQUENCES`` of them
+    in a unified KV cache of ``SCORE_N_CTX`` cells) and ``"embed"`` (``embedding=True``,
+    mean pooling).
     """
     import llama_cpp
 
@@ -64,10 +64,38 @@ def get_llama(path: str | Path, role: str = "chat") -> tuple[Any, threading.RLoc
             if role == "embed":
                 kw.update(embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
             elif role == "score":
-                kw.update(logits_all=True, n_ctx=SCORE_N_CTX)
-            _POOL[key] = llama_cpp.Llama(model_path=key[0], **kw)
+                kw.update(n_ctx=SCORE_N_CTX)
+            _POOL[key] = _new_llama(key[0], role, kw)
             _LOCKS[key] = threading.RLock()
         return _POOL[key], _LOCKS[key]
+
+
+#: Sequences a score context holds at once: every option of one call is its own sequence.
+SCORE_SEQUENCES = 64
+
+
+def _new_llama(path: str, role: str, kw: dict[str, Any]) -> Any:
+    import llama_cpp
+    import llama_cpp.llama_cpp as low
+
+    if role != "score":
+        return llama_cpp.Llama(model_path=path, **kw)
+    # Llama() exposes no n_seq_max / kv_unified (it sets them only for embeddings), so the
+    # score context gets them through the defaults it starts from; unified, the sequences
+    # share the n_ctx cells instead of splitting them.
+    default = low.llama_context_default_params
+
+    def params() -> Any:
+        p = default()
+        p.n_seq_max = SCORE_SEQUENCES
+        p.kv_unified = True
+        return p
+
+    low.llama_context_default_params = params
+    try:
+        return llama_cpp.Llama(model_path=path, **kw)
+    finally:
+        low.llama_context_default_params = default
 
 
 @atexit.register
@@ -119,13 +147,34 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
+def _split_head(llm: Any, prompt: str, p_tokens: list[int]) -> int:
+    """Tokens of ``prompt`` up to its last blank line, when they are a token prefix of it.
+
+    Prompts that differ only after their last blank line (a fixed menu, then a goal) share
+    that head: it is evaluated as its own batch and its KV state kept for the next prompt.
+    The split depends on the prompt's text alone, so a prompt's scores do not depend on
+    what ran before (llama.cpp's numerics depend on how tokens were batched).
+    """
+    cut = prompt.rfind("\n\n")
+    if cut <= 0:
+        return 0
+    head = llm.tokenize(prompt[: cut + 2].encode(), add_bos=True, special=True)
+    n = len(head)
+    if n >= len(p_tokens) or p_tokens[:n] != head:
+        return 0
+    return n
+
+
 def option_logliks(
     llm: Any, lock: threading.RLock, prompt: str, options: Sequence[str]
 ) -> list[float]:
     """Sum of log p(option tokens | prompt) for each option, one prompt evaluation shared.
 
-    The prompt is evaluated once; each option is evaluated on top of its KV state by
-    rewinding ``n_tokens``.
+    The prompt is evaluated once (its head, up to the last blank line, reused from the
+    previous call when it is the same, see ``_split_head``); then all options at once, each
+    as its own sequence on top of the prompt's KV cells. Logits are computed only where a
+    log-probability is read (the prompt's last token, each option token but its last):
+    with a 150k-token vocabulary the output layer costs as much as the rest of a 0.5B model.
     """
     with lock:
         p_tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
@@ -136,17 +185,111 @@ def option_logliks(
         longest = max((len(o) for o in opts), default=0)
         if n_p + longest > llm.n_ctx():
             raise ValueError(f"prompt + option is {n_p + longest} tokens, over n_ctx {llm.n_ctx()}")
-        # Always from a fresh state: llama.cpp's numerics depend on how tokens were batched,
-        # and cached scores must not depend on what ran before.
-        llm.reset()
-        llm.eval(p_tokens)
-        last = np.array(llm.scores[n_p - 1], dtype=np.float32)
+        n_head = _split_head(llm, prompt, p_tokens)
+        kept = getattr(llm, "_mendako_head", None)
+        # The KV cache still holds the head when the last call here evaluated the same head
+        # (input_ids records what the cache holds; any other eval would have overwritten it).
+        reuse = (
+            n_head > 0
+            and kept == tuple(p_tokens[:n_head])
+            and llm.n_tokens >= n_head
+            and list(llm.input_ids[:n_head]) == p_tokens[:n_head]
+        )
+        # Otherwise from a fresh state: cached scores must not depend on what ran before.
+        llm._mendako_head = None
+        if not reuse and n_head:
+            _eval_prompt(llm, p_tokens[:n_head], 0)
+        llm._mendako_head = tuple(p_tokens[:n_head]) if n_head else None
+        last = _eval_prompt(llm, p_tokens[n_head:], n_head)
+        rows = _option_logits(llm, n_p, opts)
         out = []
-        for toks in opts:
-            llm.n_tokens = n_p
-            llm.eval(toks)
-            rows = np.vstack([last[None, :], llm.scores[n_p : n_p + len(toks) - 1]])
-            lp = log_softmax(rows)[np.arange(len(toks)), toks]
+        for toks, after in zip(opts, rows, strict=True):
+            lp = log_softmax(np.vstack([last[None, :], after]))[np.arange(len(toks)), toks]
             out.append(float(lp.sum()))
-        llm.n_tokens = n_p
         return out
+
+
+def _decode(llm: Any, entries: list[tuple[int, int, int, bool]]) -> np.ndarray:
+    """One llama.cpp batch of (token, position, sequence, wants logits); the logits rows of
+    the entries that want them, in order."""
+    import llama_cpp
+
+    ctx = llm._ctx.ctx
+    batch = llama_cpp.llama_batch_init(len(entries), 0, 1)
+    try:
+        for j, (tok, pos, seq, want) in enumerate(entries):
+            batch.token[j] = tok
+            batch.pos[j] = pos
+            batch.n_seq_id[j] = 1
+            batch.seq_id[j][0] = seq
+            batch.logits[j] = want
+        batch.n_tokens = len(entries)
+        rc = llama_cpp.llama_decode(ctx, batch)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode failed ({rc}) on a batch of {len(entries)} tokens")
+        n_out = sum(1 for e in entries if e[3])
+        if not n_out:
+            return np.zeros((0, llm.n_vocab()), dtype=np.float32)
+        view = np.ctypeslib.as_array(llama_cpp.llama_get_logits(ctx), shape=(n_out, llm.n_vocab()))
+        return np.array(view, dtype=np.float32)
+    finally:
+        llama_cpp.llama_batch_free(batch)
+
+
+def _eval_prompt(llm: Any, tokens: list[int], start: int) -> np.ndarray:
+    """Evaluate ``tokens`` as sequence 0 from position ``start`` (in ``n_batch`` chunks) and
+    return the logits after the last one; keeps ``llm.n_tokens``/``input_ids`` in step."""
+    import llama_cpp
+
+    mem = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    llama_cpp.llama_memory_seq_rm(mem, -1, start, -1)
+    llm.n_tokens = start
+    last = np.zeros((0, llm.n_vocab()), dtype=np.float32)
+    for i in range(0, len(tokens), llm.n_batch):
+        chunk = tokens[i : i + llm.n_batch]
+        pos = start + i
+        end = i + len(chunk) == len(tokens)
+        entries = [(t, pos + k, 0, end and k == len(chunk) - 1) for k, t in enumerate(chunk)]
+        out = _decode(llm, entries)
+        llm.input_ids[pos : pos + len(chunk)] = chunk
+        llm.n_tokens = pos + len(chunk)
+        if end:
+            last = out
+    return last[0]
+
+
+def _option_logits(llm: Any, n_p: int, opts: list[list[int]]) -> list[np.ndarray]:
+    """Logits after each option token but its last, every option its own sequence sharing
+    the prompt's KV cells (``llama_memory_seq_cp`` tags them, no copy), as few batches as
+    ``n_batch`` and ``n_seq_max`` allow."""
+    import llama_cpp
+
+    mem = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    max_seqs = max(1, int(llm.context_params.n_seq_max) - 1)
+    room = min(llm.n_batch, llm.n_ctx() - n_p)
+    groups: list[list[int]] = [[]]
+    used = 0
+    for i, toks in enumerate(opts):
+        if groups[-1] and (len(groups[-1]) >= max_seqs or used + len(toks) > room):
+            groups.append([])
+            used = 0
+        groups[-1].append(i)
+        used += len(toks)
+    rows: list[np.ndarray] = [np.zeros((0, llm.n_vocab()), dtype=np.float32)] * len(opts)
+    for group in groups:
+        entries = []
+        for k, i in enumerate(group, start=1):
+            llama_cpp.llama_memory_seq_cp(mem, 0, k, 0, n_p)
+            toks = opts[i]
+            entries += [(t, n_p + j, k, j < len(toks) - 1) for j, t in enumerate(toks)]
+        try:
+            out = _decode(llm, entries)
+        finally:
+            for k in range(1, len(group) + 1):
+                llama_cpp.llama_memory_seq_rm(mem, k, -1, -1)
+        at = 0
+        for i in group:
+            n = len(opts[i]) - 1
+            rows[i] = out[at : at + n]
+            at += n
+    return rows

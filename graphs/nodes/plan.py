@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents import planner
+from agents import goal_reader, planner
 from agents._prompts import render
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, subgoal_text, update_of
@@ -41,14 +41,22 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     names = list(session.rules.achievements)
     proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
     target, source = proposal.target, "llm"
+    read: list[Decision] = []
     if ctx.settings.ground_target:
-        target, source = planner.ground_target(state.goal, proposal.target, names)
+        # The model reads the goal (agents.goal_reader); the env's word match is its fallback.
+        reading = goal_reader.read(
+            session.env_id, state.goal, ctx.scorer, names, proposal.target, state.target
+        )
+        target, source = reading.target, reading.method
+        read = [goal_reader.decision(reading, session.steps)]
     update: dict[str, Any] = {"llm_log": [exchange], "observation": observation}
     if target is None:
+        why = f" ({read[0].notes[0]})" if read else ""
         return update | {
+            "decisions": read,
             "target": None,
             "outcome": "not_achievable",
-            "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}",
+            "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}{why}",
         }
     mode = ctx.settings.world_model
     if mode == "off":
@@ -74,7 +82,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     )
     notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
     update |= {
-        "decisions": [decision],
+        "decisions": [*read, decision],
         "target": target,
         "plan": steps,
         "cursor": 0,
