@@ -20,7 +20,7 @@ import json
 import random
 import string
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -124,7 +124,9 @@ class NoneChatModel(BaseChatModel):
             messages = self._convert_input(value).to_messages()
             rng = rng_for(self.run_seed, "structured", _messages_text(messages), json_schema)
             data = random_instance(json_schema, rng, json_schema)
-            parsed = schema.model_validate(data) if is_pydantic_class(schema) else data
+            parsed: Any = data
+            if is_pydantic_class(schema):
+                parsed = cast(type[BaseModel], schema).model_validate(data)
             if include_raw:
                 raw = AIMessage(content=json.dumps(data))
                 return {"raw": raw, "parsed": parsed, "parsing_error": None}

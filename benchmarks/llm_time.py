@@ -149,14 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     for seed in args.seeds:
         r = measure(seed, args.llm, args.max_steps, fresh=not args.shared_home)
         rows.append(r)
-        calls = ", ".join(
+        kinds = ", ".join(
             f"{k} {r['calls'][k]}x {r['cpu'][k]:.1f} cpu-s" for k in sorted(r["calls"])
         )
         print(
             f"seed {seed}: llm {r['llm_s']:.1f}s ({r['llm_cpu_s']:.1f} cpu-s) of wall "
             f"{r['wall_s']:.1f}s, "
             f"{r['env_steps']} env steps, {r['goals']} goals, {r['achievements']} achievements"
-            f" | {calls}",
+            f" | {kinds}",
             flush=True,
         )
     llm_s = sum(r["llm_s"] for r in rows)
