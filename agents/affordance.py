@@ -180,6 +180,17 @@ def rank(
         )
         chosen = feasible[pick]
     order = sorted(range(len(scores)), key=lambda i: (i != chosen, -scores[i].score))
+    notes = [f"{scores[i].skill}: affordance {scores[i].affordance:.3f}" for i in feasible]
+    overridden = None
+    if method == "loglik" and chosen is not None:
+        liked = max(feasible, key=lambda i: use[i])
+        if use[liked] > use[chosen]:  # the state's factor outweighed the model's preference
+            overridden = "affordance"
+            notes.insert(
+                0,
+                f"the model preferred {scores[liked].skill} (usefulness {use[liked]:.3f}); "
+                f"{scores[chosen].skill} has the best usefulness x affordance",
+            )
     decision = Decision(
         role="saycan",
         options=[scores[i].skill for i in feasible],
@@ -187,7 +198,8 @@ def rank(
         choice=scores[chosen].skill if chosen is not None else None,
         forced=method != "loglik",
         method=method,
-        notes=[f"{scores[i].skill}: affordance {scores[i].affordance:.3f}" for i in feasible],
+        overridden_by=overridden,
+        notes=notes,
         env_steps=int(getattr(session, "steps", 0)),
     )
     return [scores[i] for i in order], exchange, decision

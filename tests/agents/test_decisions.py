@@ -148,6 +148,9 @@ def test_skills_for_one_achievement_differ_in_usefulness(
     code, rl = (next(s for s in scores if s.skill == n) for n in d.options)
     assert abs(code.usefulness - rl.usefulness) > 0.01  # each scored on its own description
     assert scores[0].skill == d.choice and d.scores
+    liked = d.options[d.scores.index(max(d.scores))]
+    # Where the affordance outweighs the model's preference, the trace says so.
+    assert (d.overridden_by == "affordance") == (liked != d.choice)
 
 
 def test_a_forced_choice_makes_no_model_call(session: EnvSession, embedded: Any) -> None:
