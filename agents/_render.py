@@ -181,7 +181,12 @@ def decision_text(d: dict[str, Any], *, full: bool = False) -> str:
     role, choice = d.get("role", "?"), d.get("choice")
     options, scores = list(d.get("options") or []), list(d.get("scores") or [])
     if d.get("forced"):
-        why = "the only option" if options else "nothing feasible"
+        if choice is None:
+            why = "nothing feasible"
+        elif len(options) == 1:
+            why = "the only option"
+        else:
+            why = str(d.get("method") or "no choice left")
         return f"decision {role}: forced {choice} ({why}, no model call)"
     if scores and len(scores) == len(options):
         ranked = sorted(zip(options, scores, strict=True), key=lambda x: -x[1])
