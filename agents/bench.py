@@ -199,8 +199,7 @@ def _chain(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- on Ray workers
 _WORKER_HOMES: dict[str, Path] = {}
-"""Per worker process: the home each skills bundle was unpacked into (kept for the process's
-life, so the embedded model, its caches and the skills are set up once per process)."""
+"""Per worker process: the home its skills bundle was unpacked into."""
 _SKIP = ("stats.sqlite", "stats.sqlite-wal", "stats.sqlite-shm", "stats.json")
 
 
@@ -214,18 +213,28 @@ def _skills_bundle() -> bytes:
 
 
 def _worker_home(bundle: bytes) -> Path:
-    import atexit
-    import shutil
+    """The home episodes on this node run in: one per skills bundle and node, shared by the
+    node's workers (an assembled embedded model, the LLM cache and the skills are set up
+    once per node; each episode's run folder is packed and removed). It stays in the node's
+    temp folder as a cache."""
     import tempfile
 
     from skills import _ray
 
-    key = hashlib.sha256(bundle).hexdigest()
+    key = hashlib.sha256(bundle).hexdigest()[:16]
     if key not in _WORKER_HOMES:
-        home = Path(tempfile.mkdtemp(prefix="mendako-ray-"))
-        atexit.register(shutil.rmtree, home, ignore_errors=True)
-        if bundle:
-            _ray.unpack_folder(bundle, home / "skills")
+        home = Path(tempfile.gettempdir()) / f"mendako-ray-{key}"
+        if not (home / "skills").is_dir():
+            home.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=home, prefix=".skills-"))
+            if bundle:
+                _ray.unpack_folder(bundle, tmp)
+            try:
+                os.rename(tmp, home / "skills")  # atomic: another worker may have won
+            except OSError:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
         _WORKER_HOMES[key] = home
     return _WORKER_HOMES[key]
 
