@@ -104,6 +104,7 @@ def learn(
     if not subgoal.strip():
         fail("say which subgoal to learn, e.g. mendako skills learn 'collect wood'")
     from agents.planner import ground_target
+    from agents.rewards import transition_reward
     from envs.crafter import load_rules
     from skills.library import SkillLibrary
     from skills.rl.ppo import PPOArgs, train
@@ -117,7 +118,7 @@ def learn(
     out = library.home / "training" / f"{name}-{int(time.time() * 1000)}"
     use_ray = ray or bool(ray_address)
     if use_ray:
-        from skills._ray import RayMissing, require_ray
+        from skills.cluster import RayMissing, require_ray
 
         try:
             require_ray()
@@ -131,6 +132,7 @@ def learn(
         seed=seed,
         reward=reward,
         reward_options=reward_options,
+        language_reward=transition_reward if reward in LANGUAGE_KINDS else None,
         out_dir=str(out),
         ray=(ray_address or "") if use_ray else None,
         ray_workers=ray_workers,
@@ -199,7 +201,7 @@ def _gate_and_store(
 def _learn_llm(level: str, steps: int | None, seed: int) -> None:
     from rich.table import Table
 
-    from skills._home import mendako_home
+    from skills import mendako_home
     from skills.rl.llm_policy import LEARN_STEPS
     from skills.rl.llm_policy import learn as learn_llm
 
@@ -244,7 +246,13 @@ def _learn_llm(level: str, steps: int | None, seed: int) -> None:
                 )
 
         try:
-            report = learn_llm(level=level, steps=steps, seed=seed, out=str(out), progress=progress)
+            from agents.llm import embedded_model_path
+
+            model = str(embedded_model_path())
+            report = learn_llm(
+                level=level, steps=steps, seed=seed, out=str(out), progress=progress,
+                model_path=model,
+            )  # fmt: skip
         except user_errors() as e:
             fail(str(e))
     table = Table(title=f"LLM policy (GLAM) on {level}", show_header=True)

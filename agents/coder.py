@@ -7,7 +7,7 @@ One call of `write_skill(task, ...)`:
    structured call as the steps), `agents.planner.ground_target` accepts it only when the
    task's words support it, else takes the best supported one (the rules' names, not the
    LLM, decide what counts as the target).
-2. **Retrieve.** The most relevant existing skills (`skills.retrieval`, embeddings of the
+2. **Retrieve.** The most relevant existing skills (`agents.retrieval`, embeddings of the
    embedded GGUF, offline) go into the prompt.
 3. **Write.** Two modes:
    - ``compose`` (the embedded model and other small local models): the LLM chooses an
@@ -305,8 +305,8 @@ def write_skill(
     `target` skips reading the task (the graph passes its subgoal's achievement). Never
     raises for bad code; raises ValueError when the task names no known achievement.
     """
+    from agents.retrieval import SkillRetriever
     from envs.registry import adapter
-    from skills.retrieval import SkillRetriever
 
     settings = settings or CoderSettings()
     t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from agents._prompts import render
 from envs.contract import Vocabulary
 from envs.registry import adapter
 from envs.values import LLMExchange
-from skills._home import file_lock, mendako_home, write_json_atomic
+from skills import file_lock, mendako_home, write_json_atomic
 from skills.base import SkillMeta
 
 log = logging.getLogger(__name__)

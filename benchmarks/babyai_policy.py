@@ -14,6 +14,7 @@ import logging
 
 import torch
 
+from agents.llm import embedded_model_path
 from skills.rl.llm_policy import LLMPolicyArgs, train, train_mlp
 
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         horizon=a.horizon,
         eval_episodes=a.eval_episodes,
         seed=a.seed,
+        model_path=None if a.skip_llm else str(embedded_model_path()),
     )
     rows = [train_mlp(args)]
     if not a.skip_llm:

@@ -15,6 +15,7 @@ import gymnasium
 import numpy as np
 
 from envs._crafter_api import CrafterAPI
+from envs._crafter_guard import defend_action
 from envs._crafter_nav import VIEW, SeenMap
 from envs._crafter_rules import CrafterRules, Requirement, load_rules
 from envs._crafter_survival import CrafterSurvival
@@ -31,6 +32,7 @@ __all__ = [
     "Requirement",
     "SeenMap",
     "SkillStop",
+    "defend_action",
     "describe",
     "load_rules",
     "make",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from skills._home import file_lock, mendako_home, write_json_atomic
+from skills import file_lock, mendako_home, write_json_atomic
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot

@@ -9,7 +9,8 @@ Each mode reads a transition (two infos) and returns an :class:`Assessment`
 - ``clip`` — CLIP reward of the rendered frame with a baseline projection (VLM-RMs).
 
 :func:`make_reward_model` builds one for the verify node; :func:`transition_reward` wraps one
-as a PPO reward (``skills.rl.rewards.make_reward(kind, subgoal)``).
+as a PPO reward (``skills.rl.rewards.make_reward(kind, subgoal, language=transition_reward)``:
+skills import no agents, so ``skills learn`` passes it in as ``PPOArgs.language_reward``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import goal_reader, planner
-from agents._prompts import render
+from agents.prompts import render
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, subgoal_text, update_of
 from graphs.state import AgentState, Decision

@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Literal
 
-from envs._errors import BudgetExhausted, EpisodeOver
+from envs.contract import BudgetExhausted, EpisodeOver
 from skills.base import SkillMeta, SkillResult
 
 

@@ -95,19 +95,20 @@ class LLMPolicyArgs:
     eval_seed: int = 100_000
     """First seed of evaluation episodes, never used in training."""
     model_path: str | None = None
-    """GGUF (or HF folder) of the LLM; default the embedded SmolLM2-135M-Instruct."""
+    """GGUF (or HF folder) of the LLM; :func:`train` needs it unless a model is passed (the
+    CLI passes mendako's embedded SmolLM2-135M-Instruct, ``agents.llm.embedded_model_path``:
+    skills import no agents)."""
     out: str | None = None
     """Where to write ``llm_policy.pt`` + ``meta.json`` (None: nothing written)."""
 
 
 # ---------------------------------------------------------------------- the LLM policy
-def load_llm(path: str | None = None) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` in fp32 torch from a GGUF (default: the embedded SmolLM2)."""
+def load_llm(path: str | Path) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` in fp32 torch from a GGUF or HF folder (mendako's embedded
+    SmolLM2 is at ``agents.llm.embedded_model_path()``)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from agents.llm import embedded_model_path
-
-    p = Path(path) if path else embedded_model_path()
+    p = Path(path)
     kw: dict[str, Any] = {}
     where = str(p)
     if p.suffix.lower() == ".gguf":
@@ -388,6 +389,11 @@ def train(
     np.random.seed(args.seed)
     t0 = time.perf_counter()
     if model is None:
+        if not args.model_path:
+            raise ValueError(
+                "LLMPolicyArgs.model_path: which LLM to fine-tune (a GGUF or HF folder; the"
+                " embedded one is agents.llm.embedded_model_path())"
+            )
         model, tok = load_llm(args.model_path)
     policy = LLMPolicy(model, tok, train_blocks=args.train_blocks)
     load_s = time.perf_counter() - t0
@@ -482,10 +488,13 @@ def learn(
     eval_episodes: int = 10,
     horizon: int = 10,
     progress: Progress | None = None,
+    model_path: str,
 ) -> dict[str, Any]:
-    """``mendako skills learn --policy llm``: fine-tune the LLM policy, report before/after."""
+    """``mendako skills learn --policy llm``: fine-tune the LLM policy (the GGUF or HF folder
+    at ``model_path``), report before/after."""
     args = LLMPolicyArgs(
         level=level,
+        model_path=model_path,
         total_steps=steps,
         n_steps=min(64, steps),
         horizon=horizon,

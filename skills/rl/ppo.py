@@ -64,7 +64,7 @@ from torch import nn, optim
 from envs.registry import UnknownEnvError, adapter
 from skills.rl import _obs
 from skills.rl.policy import ActorCritic, load
-from skills.rl.rewards import Shaping, achieved, make_reward
+from skills.rl.rewards import LanguageReward, Shaping, achieved, make_reward
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,10 @@ class PPOArgs:
     """For the language kinds: ``(name, value)`` options of their reward model (``llm``: a
     backend spec, ``behaviour``: the words of good behaviour, ``manual``: a manual file,
     ``clip_weights``: a local CLIP folder); see ``agents.rewards.make_reward_model``."""
+    language_reward: LanguageReward | None = None
+    """For the language kinds: the function that builds their reward
+    (``agents.rewards.transition_reward``, which ``mendako skills learn`` passes; a module-level
+    function, so it reaches Ray actors by name). Recorded in meta.json by its dotted name."""
     shaping_scale: float = Shaping.scale
     """For ``reward="shaped"``: the potential's range ``[0, scale]`` (``rewards.Shaping``)."""
     max_episode_steps: int = 200
@@ -186,10 +190,13 @@ class SubgoalEnv(gym.Env):
         seed: int = 0,
         shaping: Shaping | None = None,
         reward_options: tuple[tuple[str, str], ...] = (),
+        language_reward: LanguageReward | None = None,
     ) -> None:
         self.base = base
         self.achievement = achievement
-        self.reward_fn = make_reward(reward, achievement, shaping=shaping, **dict(reward_options))
+        self.reward_fn = make_reward(
+            reward, achievement, shaping=shaping, language=language_reward, **dict(reward_options)
+        )
         # the clip reward reads the frame, which the fast base env does not render per step
         self._frames = reward == "clip"
         self.max_episode_steps = max_episode_steps
@@ -274,6 +281,7 @@ def _env_thunk(args: PPOArgs, idx: int) -> Callable[[], gym.Env]:
             seed=args.seed + idx,
             shaping=Shaping(scale=args.shaping_scale),
             reward_options=args.reward_options,
+            language_reward=args.language_reward,
         )
 
     return thunk
@@ -592,8 +600,8 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
     if args.ray is not None:  # what the Ray workers went through (skills.rl.ray_rollouts)
         meta["extra"]["ray"] = {
             "workers": args.ray_workers,
-            "restarts": envs.restarts,
-            "lost_steps": envs.lost_steps,
+            "restarts": getattr(envs, "restarts", []),
+            "lost_steps": getattr(envs, "lost_steps", 0),
         }
     agent.save(out, meta)
     _write_curve(out, curve)
@@ -728,6 +736,11 @@ def _default_out(args: PPOArgs) -> Path:
     return mendako_home() / "runs" / f"{args.run_name}__{int(time.time())}"
 
 
+def _dotted(fn: Callable[..., Any] | None) -> str | None:
+    """``module.name`` of a function (how meta.json records one), None for None."""
+    return None if fn is None else f"{fn.__module__}.{fn.__qualname__}"
+
+
 def command_for(args: PPOArgs) -> str:
     """The shell command that reproduces a run with ``args`` (the identifying fields always,
     the others where they differ from their defaults)."""
@@ -735,7 +748,8 @@ def command_for(args: PPOArgs) -> str:
     parts = ["python", "-m", "skills.rl.ppo"]
     for f in dataclasses.fields(args):
         value = getattr(args, f.name)
-        if f.name == "out_dir" or (value == f.default and f.name not in always):
+        skip = f.name in ("out_dir", "language_reward")
+        if skip or (value == f.default and f.name not in always):
             continue
         parts += [f"--{f.name.replace('_', '-')}", str(value)]
     return shlex.join(parts)
@@ -787,7 +801,7 @@ def _meta(
             "total_steps": global_step,
             "reward": args.reward,
             "command": command_for(args),
-            "args": dataclasses.asdict(args),
+            "args": {**dataclasses.asdict(args), "language_reward": _dotted(args.language_reward)},
             "observation": _obs.OBS_SPEC["kind"],
             "max_episode_steps": args.max_episode_steps,
             "wall_s": round(wall, 1),
@@ -862,6 +876,8 @@ def parse_args(argv: Sequence[str] | None = None) -> PPOArgs:
     """``--field-name value`` for every :class:`PPOArgs` field."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for f in dataclasses.fields(PPOArgs):
+        if f.name == "language_reward":  # a function, not a command-line value
+            continue
         kind = type(f.default) if f.default is not None else str
         if kind is bool:
             parser.add_argument(

@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from envs._crafter_rules import Requirement
+    from envs.crafter import Requirement
 
 __all__ = [
     "KINDS",
+    "LANGUAGE_KINDS",
+    "LanguageReward",
     "RewardFn",
     "Shaping",
     "achieved",
@@ -57,7 +59,7 @@ class RewardFn(Protocol):
 @functools.cache
 def _rules_achieved() -> Callable[[str, Mapping[str, Any], Mapping[str, Any]], bool]:
     try:
-        from envs._crafter_rules import load_rules
+        from envs.crafter import load_rules
     except ImportError:  # the rules module is optional for toy envs
         return lambda name, b, a: (
             a.get("achievements", {}).get(name, 0) > b.get("achievements", {}).get(name, 0)
@@ -167,7 +169,7 @@ def _ids(names: list[str]) -> np.ndarray:
 
 @functools.cache
 def _targets(achievement: str) -> _Targets:
-    from envs._crafter_rules import load_rules
+    from envs.crafter import load_rules
 
     return _Targets.of(load_rules().requirement(achievement))
 
@@ -175,7 +177,7 @@ def _targets(achievement: str) -> _Targets:
 @functools.cache
 def _stations() -> tuple[tuple[str, np.ndarray], ...]:
     """The materials some recipe must stand near (table, furnace), with their ids."""
-    from envs._crafter_rules import load_rules
+    from envs.crafter import load_rules
 
     names = dict.fromkeys(m for info in load_rules().make.values() for m in info["nearby"])
     return tuple((name, _ids([name])) for name in names)
@@ -184,7 +186,7 @@ def _stations() -> tuple[tuple[str, np.ndarray], ...]:
 @functools.lru_cache(maxsize=4096)
 def _chain(subgoal: str, items: tuple[tuple[str, int], ...], near: frozenset[str]) -> tuple:
     """The rules' chain of steps still to take (``CrafterRules.prerequisites``)."""
-    from envs._crafter_rules import load_rules
+    from envs.crafter import load_rules
 
     return tuple(load_rules().prerequisites(subgoal, dict(items), near))
 
@@ -255,7 +257,7 @@ def progress(subgoal: str, info: Mapping[str, Any], facing_bonus: float = 1.0) -
     ask for nothing that can be seen (``wake_up``). Reads only ``local_view``,
     ``inventory`` and ``facing``.
     """
-    from envs._crafter_rules import load_rules
+    from envs.crafter import load_rules
     from skills.rl._obs import local_view_of
 
     inv = info.get("inventory", {})
@@ -311,15 +313,24 @@ LANGUAGE_KINDS = ("judge", "similarity", "manual", "clip")
 """Reward kinds from ``agents.rewards`` (LLM judge, ELLM similarity, Read-and-Reap manual,
 VLM-RMs CLIP); ``clip`` needs frames, which the fast training env does not render."""
 
+LanguageReward = Callable[..., RewardFn]
+"""Builds a language reward: ``(kind, subgoal, **options) -> RewardFn``. The caller passes
+``agents.rewards.transition_reward`` (skills import nothing from agents: the layers)."""
+
 
 def make_reward(
-    kind: str, subgoal: str, *, shaping: Shaping | None = None, **options: str
+    kind: str,
+    subgoal: str,
+    *,
+    shaping: Shaping | None = None,
+    language: LanguageReward | None = None,
+    **options: str,
 ) -> RewardFn:
     """``"verifier"`` -> :func:`verifier_reward`, ``"shaped"`` -> :func:`shaped_reward`,
     ``"sparse"`` -> :func:`sparse_reward`, a language kind (:data:`LANGUAGE_KINDS`) ->
-    ``agents.rewards.transition_reward(kind, subgoal, **options)`` (``llm`` spec,
-    ``behaviour``, ``manual`` path, ``clip_weights`` folder). ``shaping`` sets the shaped
-    kind (default ``Shaping()``)."""
+    ``language(kind, subgoal, **options)`` (``agents.rewards.transition_reward``; options:
+    ``llm`` spec, ``behaviour``, ``manual`` path, ``clip_weights`` folder). ``shaping`` sets
+    the shaped kind (default ``Shaping()``)."""
     if kind == "verifier":
         return verifier_reward(subgoal)
     if kind == "shaped":
@@ -327,7 +338,10 @@ def make_reward(
     if kind == "sparse":
         return sparse_reward()
     if kind in LANGUAGE_KINDS:
-        from agents.rewards import transition_reward
-
-        return transition_reward(kind, subgoal, **{k: v for k, v in options.items() if v})
+        if language is None:
+            raise ValueError(
+                f"reward {kind!r} is a language reward: pass language= (the function that"
+                " builds it, agents.rewards.transition_reward)"
+            )
+        return language(kind, subgoal, **{k: v for k, v in options.items() if v})
     raise ValueError(f"unknown reward {kind!r}: expected one of {KINDS} or {LANGUAGE_KINDS}")

@@ -45,7 +45,7 @@ class RLSkill:
         """Sample actions from the policy until its goal is met or the budget is spent."""
         import torch
 
-        from envs._crafter_guard import defend_action
+        from envs.crafter import defend_action
         from envs.values import Subgoal
         from envs.values import subgoal_met as check
         from skills.rl._obs import encode

@@ -137,7 +137,7 @@ def test_graph_calls_the_coder_when_no_skill_scores_well(monkeypatch: pytest.Mon
         "steps": ["collect wood", "place table", "make wood_sword"],
     }
     llm = Scripted(replies=[plan, code])
-    monkeypatch.setattr("skills.retrieval.SkillRetriever.rank", lambda self, q, s, k=None: [])
+    monkeypatch.setattr("agents.retrieval.SkillRetriever.rank", lambda self, q, s, k=None: [])
     summary = run_goal(
         "make a wood sword",
         # A threshold above any score forces the coder on the first subgoal.

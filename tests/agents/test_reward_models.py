@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from agents.rewards import TransitionReward, make_reward_model
+from agents.rewards import TransitionReward, make_reward_model, transition_reward
 from agents.rewards._captions import caption, describe_transition, gerund
 from agents.rewards.judge import JudgeAnswer, JudgeReward
 from agents.rewards.manual import ManualReward, excerpt, load_manual
@@ -122,7 +122,7 @@ def test_transition_reward_is_a_ppo_reward(monkeypatch: pytest.MonkeyPatch) -> N
         "agents.rewards.make_reward_model", lambda kind, **kw: JudgeReward(FakeYesNo("wood"))
     )
     monkeypatch.setattr("agents.rewards._SHARED", {})
-    fn = rewards.make_reward("judge", "collect_wood")
+    fn = rewards.make_reward("judge", "collect_wood", language=transition_reward)
     assert isinstance(fn, TransitionReward)
     fn.reset(WOOD[0])
     assert fn(*WOOD) == 1.0

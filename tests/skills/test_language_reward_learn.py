@@ -13,10 +13,12 @@ from skills.rl.rewards import LANGUAGE_KINDS, make_reward
 
 
 def test_language_kinds_build_reward_functions():
-    fn = make_reward("judge", "collect_wood", llm="embedded")
+    fn = make_reward("judge", "collect_wood", language=rewards.transition_reward, llm="embedded")
     assert isinstance(fn, rewards.TransitionReward) and fn.model.mode == "judge"
     with pytest.raises(ValueError, match="unknown reward"):
         make_reward("jugde", "collect_wood")
+    with pytest.raises(ValueError, match="language reward"):  # skills import no agents
+        make_reward("judge", "collect_wood", llm="embedded")
     assert set(LANGUAGE_KINDS) == {"judge", "similarity", "manual", "clip"}
 
 
@@ -27,6 +29,7 @@ def test_ci_slow_tiny_learn_with_the_judge_reward_asks_the_embedded_model(tmp_pa
         achievement="collect_wood",
         reward="judge",
         reward_options=(("llm", "embedded"),),
+        language_reward=rewards.transition_reward,
         total_steps=128,
         num_envs=2,
         num_steps=64,
@@ -42,6 +45,7 @@ def test_ci_slow_tiny_learn_with_the_judge_reward_asks_the_embedded_model(tmp_pa
     meta = json.loads((out / "meta.json").read_text())
     assert "LLM judge's reward" in meta["description"]
     assert '"reward": "judge"' in json.dumps(meta)
+    assert meta["extra"]["args"]["language_reward"] == "agents.rewards.transition_reward"
     assert (out / "policy.pt").is_file()
 
 

@@ -116,7 +116,7 @@ def test_remove_user_skill_refuses_shipped() -> None:
 
 @pytest.mark.slow  # loads the embedded GGUF and embeds every skill (~9 s on 2 cores)
 def test_retrieval_ranks_related_skills_first() -> None:
-    from skills.retrieval import SkillRetriever
+    from agents.retrieval import SkillRetriever
 
     lib = SkillLibrary()
     r = SkillRetriever()

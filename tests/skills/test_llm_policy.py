@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from agents.llm import embedded_model_path
 from skills.rl import llm_policy as lp
 
 
@@ -108,6 +109,7 @@ def test_ci_slow_llm_policy_smoke() -> None:
         minibatch=4,
         eval_episodes=2,
         epochs=1,
+        model_path=str(embedded_model_path()),
     )
     res = lp.train(args)
     assert res["trainable_params"] > 0 and res["env_steps"] == 8

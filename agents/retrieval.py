@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from agents.affordance import skill_phrase
-from skills._home import mendako_home, write_json_atomic
+from skills import mendako_home, write_json_atomic
 
 log = logging.getLogger(__name__)
 
