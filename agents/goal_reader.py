@@ -22,6 +22,7 @@ from typing import Any, Literal
 from agents._prompts import render
 from envs import goal_vocab
 from envs.goal_vocab import GoalVocabulary
+from envs.registry import adapter
 from envs.values import Decision
 
 __all__ = [
@@ -182,7 +183,7 @@ def read(
     exact = exact_target(goal, targets)
     if exact is not None:
         return GoalReading(exact, "exact", words=exact)
-    vocab = goal_vocab.load(env_id)
+    vocab = adapter(env_id).goal_vocabulary()  # the env contract's (a plugin's own)
     if vocab is None or not set(targets) <= set(vocab.achievements):
         from agents import planner
 

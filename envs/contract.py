@@ -39,7 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from envs import goal_vocab
 from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
+from envs.goal_vocab import GoalVocabulary
 
 __all__ = [
     "BudgetExhausted",
@@ -189,8 +191,6 @@ class EnvAdapter(ABC):
     """One line for ``--help``."""
     kinds: tuple[str, ...] = ()
     """Kinds of things the player can perceive or remember (``EnvSession.known_kinds``)."""
-    languages: tuple[str, ...] = ()
-    """Languages :meth:`goal_vocabulary` has words for."""
     view_cells: int | None = None
     """Fair perception: the most cells any array in ``info`` may have (the player's local
     view); None when the env is fully observed by design (nothing privileged to hide)."""
@@ -229,9 +229,13 @@ class EnvAdapter(ABC):
         """A fresh survival check for one episode, or None when the env has no needs."""
         return None
 
-    def goal_vocabulary(self, language: str = "en") -> Mapping[str, tuple[str, ...]]:
-        """Achievement -> words or phrases that name it in `language` (empty: none)."""
-        return {}
+    def goal_vocabulary(self) -> GoalVocabulary | None:
+        """The words of the env's goals in every language it supports (per achievement: a
+        line for the model, English and Japanese match keys; examples), which the goal reader
+        reads goals with. Default: ``envs/data/<name>_goals.yaml`` when mendako ships one
+        (``envs.goal_vocab``); None: the planner reads goals alone. A plugin returns its own
+        (``envs.goal_vocab.parse``)."""
+        return goal_vocab.load(self.name)
 
     def goal_facts(self) -> Mapping[str, str]:
         """Achievement -> what a player of the game would tell a newcomer about it (stated to

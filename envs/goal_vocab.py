@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["GoalVocabulary", "load", "words"]
+__all__ = ["GoalVocabulary", "load", "parse", "words"]
 
 _STOP = frozenset("a an the some of to and then me my your for it with".split())
 
@@ -97,7 +97,14 @@ def load(env_id: str) -> GoalVocabulary | None:
     path = resources.files("envs.data") / f"{base}_goals.yaml"
     if not path.is_file():
         return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse(path.read_text(encoding="utf-8"), base)
+
+
+def parse(text: str, env: str) -> GoalVocabulary:
+    """A goal vocabulary from the YAML text of a ``<env>_goals.yaml`` (an env plugin ships its
+    own file and returns this from ``EnvAdapter.goal_vocabulary``)."""
+    data = yaml.safe_load(text)
+    base = env
     ach = data["achievements"]
     return GoalVocabulary(
         env=data.get("env", base),

@@ -102,6 +102,11 @@ def test_text_face_rules_and_api(spec: EnvAdapter) -> None:
     assert api.steps_used == 0
     assert isinstance(spec.skill_description(names[0]), str)
     assert session.sees("no such kind") is False
+    vocab = spec.goal_vocabulary()  # the goal reader's words, when the env ships them
+    if vocab is not None:
+        assert set(vocab.achievements) <= set(names) | set(session.achievements)
+        for phrase, target in vocab.examples:
+            assert target == vocab.refuse or target in vocab.achievements, phrase
     assert set(spec.vocabulary().achievements) <= set(names) | set(session.achievements)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import gymnasium
 
+from envs import goal_vocab
 from envs.contract import BudgetExhausted, EnvAdapter, EpisodeOver, Vocabulary
+from envs.goal_vocab import GoalVocabulary
 
 __all__ = ["ADAPTER", "TaxiAPI", "TaxiAdapter", "TaxiEnv", "TaxiRules", "describe"]
 
@@ -264,14 +266,9 @@ class TaxiAdapter(EnvAdapter):
         """One item (the passenger), the stands, the two achievements."""
         return Vocabulary(items=("passenger",), kinds=self.kinds, achievements=ACHIEVEMENTS)
 
-    def goal_vocabulary(self, language: str = "en") -> dict[str, tuple[str, ...]]:
-        """Words that name each achievement."""
-        if language != "en":
-            return {}
-        return {
-            "pick_up_passenger": ("pick up the passenger", "collect the passenger"),
-            "deliver_passenger": ("deliver the passenger", "drop the passenger off"),
-        }
+    def goal_vocabulary(self) -> GoalVocabulary:
+        """``taxi_goals.yaml``: the words of Taxi's goals (English and Japanese)."""
+        return goal_vocab.parse(Path(__file__).with_name("taxi_goals.yaml").read_text(), "taxi")
 
     def skill_description(self, achievement: str) -> str:
         """What a skill for each achievement does."""
