@@ -148,21 +148,27 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _split_head(llm: Any, prompt: str, p_tokens: list[int]) -> int:
-    """Tokens of ``prompt`` up to its last blank line, when they are a token prefix of it.
+    """How many of ``p_tokens`` lie wholly inside the prompt's text up to its last blank line.
 
     Prompts that differ only after their last blank line (a fixed menu, then a goal) share
     that head: it is evaluated as its own batch and its KV state kept for the next prompt.
-    The split depends on the prompt's text alone, so a prompt's scores do not depend on
-    what ran before (llama.cpp's numerics depend on how tokens were batched).
+    The head's tokens are taken from the whole prompt's tokenisation (a tokenizer may merge
+    across the boundary differently when the head stands alone), and the split depends on
+    the prompt's text alone, so a prompt's scores do not depend on what ran before.
     """
     cut = prompt.rfind("\n\n")
     if cut <= 0:
         return 0
-    head = llm.tokenize(prompt[: cut + 2].encode(), add_bos=True, special=True)
-    n = len(head)
-    if n >= len(p_tokens) or p_tokens[:n] != head:
-        return 0
-    return n
+    room = len(prompt[: cut + 2].encode())
+    bos = llm.tokenize(b"", add_bos=True, special=True)
+    start = len(bos) if p_tokens[: len(bos)] == bos else 0
+    used, n = 0, start
+    for tok in p_tokens[start:]:
+        used += len(llm.detokenize([tok], special=True))
+        if used > room:
+            break
+        n += 1
+    return n if start < n < len(p_tokens) else 0
 
 
 def option_logliks(
