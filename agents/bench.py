@@ -205,8 +205,8 @@ _SKIP = ("stats.sqlite", "stats.sqlite-wal", "stats.sqlite-shm", "stats.json")
 
 def _skills_bundle() -> bytes:
     """The driver's user skills (not their statistics: the snapshot travels in each job)."""
-    from skills import _ray
-    from skills._home import mendako_home
+    from skills import cluster as _ray
+    from skills import mendako_home
 
     root = mendako_home() / "skills"
     return _ray.pack_folder(root, skip=_SKIP) if root.is_dir() else b""
@@ -219,7 +219,7 @@ def _worker_home(bundle: bytes) -> Path:
     temp folder as a cache."""
     import tempfile
 
-    from skills import _ray
+    from skills import cluster as _ray
 
     key = hashlib.sha256(bundle).hexdigest()[:16]
     if key not in _WORKER_HOMES:
@@ -251,7 +251,7 @@ def _ray_episode(job: dict[str, Any], bundle: bytes) -> dict[str, Any]:
     the driver (and removed here)."""
     import shutil
 
-    from skills import _ray
+    from skills import cluster as _ray
 
     home = _worker_home(bundle)
     before = _llama_loaded()
@@ -275,8 +275,8 @@ def _ray_chain(jobs: list[dict[str, Any]], bundle: bytes) -> list[dict[str, Any]
 
 
 def _unpack_run(data: bytes, run_id: str) -> None:
-    from skills import _ray
-    from skills._home import mendako_home
+    from skills import cluster as _ray
+    from skills import mendako_home
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", run_id) or run_id.startswith("."):
         raise ValueError(f"a worker sent back a bad run id {run_id!r}")
@@ -453,7 +453,7 @@ def run_bench(
                 for out in pool.imap_unordered(_chain if learn_across else _episode, tasks):
                     collect(out)
         else:
-            from skills import _ray
+            from skills import cluster as _ray
 
             _ray.init(ray or None, num_cpus=workers or None)
             workers = max(1, min(len(tasks), workers or _ray.cluster_cpus()))
