@@ -22,10 +22,14 @@ from envs.values import Decision, LLMExchange, SkillScore
 
 
 def skill_phrase(meta: Any) -> str:
-    """How a skill reads as an option to the LLM: its own description (what it does and how),
-    else what it achieves ('collect wood'), else its name."""
-    text = (meta.description or meta.achievement or meta.name).replace("_", " ").strip()
-    return text[:1].lower() + text[1:]
+    """How a skill reads as an option to the LLM: what it achieves, then its own description
+    of how ('collect wood: walk to the nearest tree ...'); the name when it has neither."""
+    what = (meta.achievement or meta.name).replace("_", " ").strip()
+    desc = (meta.description or "").strip()
+    if not desc:
+        return what
+    desc = desc[:1].lower() + desc[1:]
+    return desc if desc.startswith(what) else f"{what}: {desc}"
 
 
 def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[float], LLMExchange]:

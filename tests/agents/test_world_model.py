@@ -268,11 +268,13 @@ def test_recording_a_real_skill_learns_collect_wood() -> None:
 
 # ---------------------------------------------------------------------- the graph, learned mode
 class _WordScorer:
-    """Prefers skill phrases that share words with the instruction (a fake usefulness)."""
+    """Prefers skills whose achievement (the phrase before its description's colon) shares
+    words with the instruction (a fake usefulness)."""
 
-    def distribution(self, prompt: str, options: list[str]) -> list[float]:
+    def distribution(self, prompt: str, options: list[str], **_: Any) -> list[float]:
         words = set(prompt.strip().splitlines()[-2].lower().split())
-        raw = [1.0 + 10.0 * len(words & set(o.lower().split())) for o in options]
+        heads = [o.split(":")[0].lower().split() for o in options]
+        raw = [1.0 + 10.0 * len(words & set(h)) for h in heads]
         return [r / sum(raw) for r in raw]
 
 
