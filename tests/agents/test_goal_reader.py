@@ -116,3 +116,35 @@ def test_decision_records_options_scores_and_note(vocab) -> None:
     assert d.options == list(r.scores) and len(d.scores) == len(d.options)
     assert d.method == "loglik" and d.choice == r.target
     assert "by model" in d.notes[0] and "words: make_stone_pickaxe" in d.notes[0]
+
+
+def test_real_embedded_model_reads_fixed_phrasings(vocab, tmp_path, monkeypatch) -> None:
+    """SmolLM2 (the shipped GGUF, llama.cpp): the model chooses among the words' candidates,
+    and refuses a goal the env has nothing for; scores do not depend on what ran before."""
+    monkeypatch.setenv("MENDAKO_HOME", str(tmp_path))
+    from agents.llm import make_scorer
+
+    scorer = make_scorer("embedded:smollm2", cache=False)
+    r = R.read_goal("a stone pickaxe", vocab, scorer)
+    assert (r.target, r.method) == ("make_stone_pickaxe", "model")
+    assert r.scores["make_stone_pickaxe"] > 0.6
+    r = R.read_goal("write a poem", vocab, scorer)
+    assert (r.target, r.method, r.model_choice) == (None, "model", None)
+    assert r.scores[vocab.refuse] > 0.8
+
+
+@pytest.mark.slow
+def test_ci_slow_reused_prompt_head_gives_fresh_scores(vocab, tmp_path, monkeypatch) -> None:
+    """The prompt's head is reused from the call before; the scores are those of a fresh start."""
+    monkeypatch.setenv("MENDAKO_HOME", str(tmp_path))
+    from agents import _llm_llama
+    from agents.llm import make_scorer
+
+    scorer = make_scorer("embedded:smollm2", cache=False)
+    R.read_goal("write a poem", vocab, scorer)
+
+    again = R.read_goal("a stone pickaxe", vocab, scorer).scores
+    for llm in _llm_llama._POOL.values():  # forget the kept head: evaluate from nothing
+        llm._mendako_head = None
+    fresh = R.read_goal("a stone pickaxe", vocab, scorer).scores
+    assert again == pytest.approx(fresh, abs=1e-6)
