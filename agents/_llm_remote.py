@@ -397,35 +397,45 @@ _WARNED: set[str] = set()
 
 
 class ChoiceScorer(Scorer):
-    """For chat-only APIs: the model picks a letter among labelled options.
+    """SayCan's language factor for chat-only APIs, read from the answer token's ``top_logprobs``.
 
-    The distribution is read from the answer token's ``top_logprobs``: every variant of a
-    label's token (``A``, `` A``, ``A)``, ``(A``) adds its probability to that label, the
-    labels not among the alternatives share what the alternatives leave (at most the least
-    likely one seen), and the result is normalised over the labels only. Small models
-    prefer some letters whatever the options (mostly ``A``), so by default the options are
-    shown in each of their ``n`` cyclic orders, one call each, and an option's score is its
-    mean log-probability over the orders (the letter bias cancels, as in permutation
-    debiasing of multiple-choice prompts).
+    ``method="yesno"`` (default): each option on its own — the prompt completed by the
+    option, then "Does this skill carry out the instruction? Answer yes or no." — scores
+    ``log P(yes) / (P(yes) + P(no))``, one call per option. No letters, so no letter or
+    order bias; measured by ``benchmarks/scorer_agreement.py`` it agrees with full
+    log-likelihood far better than letters with small models.
+
+    ``method="letters"``: one call choosing a letter among labelled options; every variant of
+    a label's token (``A``, `` A``, ``A)``) adds to that label, the labels not among the
+    alternatives share what they leave, normalised over the labels only. Small models prefer
+    some letters whatever the options, so with ``permute`` (default) the options are shown
+    in each of their ``n`` cyclic orders and an option scores its mean log-probability.
 
     Where the server gives no logprobs (Anthropic, some proxies) the scorer says so once and
-    falls back to **votes**: the letter the model answers in each order counts one vote for
-    its option, and the scores are ``log((votes + 1) / (orders + n))`` (add-one smoothing).
+    falls back to **votes**: the letter the model answers in each cyclic order counts one vote
+    for its option, and the scores are ``log((votes + 1) / (orders + n))`` (add-one smoothing).
     """
+
+    QUESTION = "Does this skill carry out the instruction? Answer yes or no."
 
     def __init__(
         self,
         model: BaseChatModel,
         cache: SQLiteLLMCache | None = None,
         *,
+        method: str = "yesno",
         permute: bool = True,
     ) -> None:
+        if method not in ("yesno", "letters"):
+            raise LLMError(f"ChoiceScorer method must be yesno or letters, not {method!r}")
         self.model = model
+        self.choice_method = method
         self.permute = permute
-        self.model_id = f"{type(model).__name__}:{_name_of(model)}:{'cyclic' if permute else 'one'}"
+        way = method if method == "yesno" else f"letters-{'cyclic' if permute else 'one'}"
+        self.model_id = f"{type(model).__name__}:{_name_of(model)}:{way}"
         self.cache = cache
         self.method = ""
-        """How the last scores were made: ``top_logprobs`` or ``votes`` (no logprobs)."""
+        """How the last scores were made: ``yesno``, ``top_logprobs`` (letters) or ``votes``."""
         self._logprobs = True
 
     def _score(self, prompt: str, options: list[str]) -> list[float]:
@@ -434,7 +444,12 @@ class ChoiceScorer(Scorer):
             raise LLMError(f"ChoiceScorer handles at most {len(LABELS)} options")
         if n == 1:
             return [0.0]
-        shifts = range(n) if self.permute else range(1)
+        if self.choice_method == "yesno" and self._logprobs:
+            scores = [self._yes(prompt, o) for o in options]
+            if all(s is not None for s in scores):
+                self.method = "yesno"
+                return [float(s) for s in scores]  # type: ignore[arg-type]
+        shifts = range(n) if (self.permute or not self._logprobs) else range(1)
         sums = [0.0] * n
         votes = [0] * n
         used_logprobs = True
@@ -453,6 +468,28 @@ class ChoiceScorer(Scorer):
             return [s / len(shifts) for s in sums]
         total = len(shifts) + n
         return [math.log((v + 1) / total) for v in votes]
+
+    def _yes(self, prompt: str, option: str) -> float | None:
+        """``log P(yes) / (P(yes) + P(no))`` for one option; None without logprobs."""
+        sep = "" if not prompt or prompt[-1].isspace() else " "
+        question = f"{prompt}{sep}{option.strip()}\n\n{self.QUESTION}"
+        messages = [HumanMessage(content=question)]
+        try:
+            msg = self.model.invoke(messages, **_choice_kwargs(self.model, "AB"))
+        except ServerError as e:
+            if e.fatal:
+                raise
+            self._no_logprobs(f"the server refused logprobs: \"{quote(e.server_message)}\"")
+            return None
+        top = _top_logprobs(msg.response_metadata)
+        if not top:
+            self._no_logprobs("the server's replies carry no logprobs")
+            return None
+        yes = sum(math.exp(lp) for t, lp in top if t.strip().strip(".,!").lower() == "yes")
+        no = sum(math.exp(lp) for t, lp in top if t.strip().strip(".,!").lower() == "no")
+        least = min(math.exp(lp) for _, lp in top)
+        yes, no = yes or least, no or least  # unseen: at most the least likely alternative
+        return math.log(yes / (yes + no))
 
     def _ask(self, prompt: str, options: list[str]) -> tuple[list[float] | None, int | None]:
         """One call: (log-probability of each position's label, or None without logprobs;
@@ -485,11 +522,10 @@ class ChoiceScorer(Scorer):
         if self.model_id not in _WARNED:
             _WARNED.add(self.model_id)
             log.warning(
-                "%s: %s; SayCan scores fall back to votes over the %s of the options "
-                "(add-one smoothed), not top_logprobs",
+                "%s: %s; SayCan scores fall back to votes over the cyclic orders of the "
+                "options (add-one smoothed), not top_logprobs",
                 self.model_id,
                 why,
-                "cyclic orders" if self.permute else "one order",
             )
 
 

@@ -6,9 +6,10 @@ phrases, two ways:
 
 - reference: ``LlamaCppScorer`` — the full log-likelihood of each phrase after SayCan's
   prompt (``agents/prompts/affordance.md``), in process, on the same GGUF;
-- ``ChoiceScorer`` through ``--llm openai:<model>``: labelled options and the answer
-  token's ``top_logprobs``, in one order (``one``) and averaged over the options' cyclic
-  orders (``cyclic``, the default).
+- ``ChoiceScorer`` through ``--llm openai:<model>``, from the answer token's
+  ``top_logprobs``: labelled options in one order (``letters/one``) and averaged over the
+  options' cyclic orders (``letters/cyclic``); each option asked yes/no on its own
+  (``yesno``, the default).
 
 Prints, per scorer, the agreement rate (the argmax is the same option), the mean Spearman
 rank correlation of the two score vectors, how often each picks the phrase the instruction
@@ -120,8 +121,9 @@ def main(argv: list[str] | None = None) -> None:
             "openai:smollm2", base_url=server.base_url, temperature=0, cache=False
         )
         scorers = {
-            "one": ChoiceScorer(chat, permute=False),
-            "cyclic": ChoiceScorer(chat, permute=True),
+            "letters/one": ChoiceScorer(chat, method="letters", permute=False),
+            "letters/cyclic": ChoiceScorer(chat, method="letters", permute=True),
+            "yesno": ChoiceScorer(chat, method="yesno"),
         }
         rows: dict[str, dict[str, list[float]]] = {
             name: {"agree": [], "rho": [], "correct": [], "s": []} for name in scorers

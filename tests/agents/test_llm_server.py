@@ -108,11 +108,14 @@ def test_choice_scorer_through_server_is_order_free(llama_server):
     prompt = "Instruction: collect wood\nSkill:"
     options = [" collect wood", " place table", " wake up"]
     dist = scorer.distribution(prompt, options)
-    assert scorer.method == "top_logprobs"
+    assert scorer.method == "yesno"
     assert len(dist) == 3 and math.isclose(sum(dist), 1.0) and min(dist) > 0
+    assert max(range(3), key=dist.__getitem__) == 0  # measured: yes/no reads this one right
+    letters = remote.ChoiceScorer(scorer.model, method="letters")
+    first = letters.score(prompt, options)
+    assert letters.method == "top_logprobs"
     # averaged over the cyclic orders, listing the options in another order changes nothing
-    rotated = scorer.score(prompt, options[1:] + options[:1])
-    first = scorer.score(prompt, options)
+    rotated = letters.score(prompt, options[1:] + options[:1])
     assert rotated == pytest.approx(first[1:] + first[:1], abs=0.05)
 
 
