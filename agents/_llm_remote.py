@@ -170,7 +170,7 @@ def _server_error(backend: str, model: Any, e: BaseException) -> ServerError:
     status, message, cause, fatal = _cause(backend, model, e)
     where = f"HTTP {status}" if status is not None else type(e).__name__
     text = (
-        f"{backend}:{_name_of(model)} call failed: {where}: \"{quote(message)}\"; "
+        f'{backend}:{_name_of(model)} call failed: {where}: "{quote(message)}"; '
         f"likely cause: {cause}"
     )
     return ServerError(text, status=status, server_message=message, fatal=fatal)
@@ -252,7 +252,9 @@ class _Negotiating:
 
         def invoke(value: LanguageModelInput) -> Any:
             messages = self._convert_input(value).to_messages()  # type: ignore[attr-defined]
-            return self._negotiate(messages, schema, json_schema, name, retries, include_raw, method)
+            return self._negotiate(
+                messages, schema, json_schema, name, retries, include_raw, method
+            )
 
         return RunnableLambda(invoke, name=f"structured:{name}")
 
@@ -280,7 +282,7 @@ class _Negotiating:
                 except ServerError as e:
                     if e.fatal:
                         raise
-                    error = f"refused: HTTP {e.status}: \"{quote(e.server_message)}\""
+                    error = f'refused: HTTP {e.status}: "{quote(e.server_message)}"'
                     break
                 parsed, error = parse_and_validate(text, schema)
                 if error is None:
@@ -319,7 +321,8 @@ class _Negotiating:
         prompted = [SystemMessage(content=schema_instruction(json_schema)), *chat]
         if method == "json_object":
             try:  # llama.cpp's server turns a schema here into a grammar; others may refuse it
-                msg = invoke(prompted, response_format={"type": "json_object", "schema": json_schema})
+                fmt = {"type": "json_object", "schema": json_schema}
+                msg = invoke(prompted, response_format=fmt)
             except ServerError as e:
                 if e.fatal:
                     raise
@@ -328,7 +331,11 @@ class _Negotiating:
         if method == "tools":
             tool = {
                 "type": "function",
-                "function": {"name": name, "description": f"Give the {name}.", "parameters": json_schema},
+                "function": {
+                    "name": name,
+                    "description": f"Give the {name}.",
+                    "parameters": json_schema,
+                },
             }
             choice = {"type": "function", "function": {"name": name}}
             msg = invoke(chat, tools=[tool], tool_choice=choice)
@@ -479,7 +486,7 @@ class ChoiceScorer(Scorer):
         except ServerError as e:
             if e.fatal:
                 raise
-            self._no_logprobs(f"the server refused logprobs: \"{quote(e.server_message)}\"")
+            self._no_logprobs(f'the server refused logprobs: "{quote(e.server_message)}"')
             return None
         top = _top_logprobs(msg.response_metadata)
         if not top:
@@ -506,7 +513,7 @@ class ChoiceScorer(Scorer):
         except ServerError as e:
             if e.fatal or not self._logprobs:
                 raise
-            self._no_logprobs(f"the server refused logprobs: \"{quote(e.server_message)}\"")
+            self._no_logprobs(f'the server refused logprobs: "{quote(e.server_message)}"')
             msg = self.model.invoke(messages, **_plain_kwargs(self.model))
         text = str(msg.content).strip().lstrip("(").upper()
         chosen = labels.find(text[:1]) if text[:1] and text[:1] in labels else None

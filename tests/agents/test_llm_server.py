@@ -120,8 +120,7 @@ def test_choice_scorer_through_server_is_order_free(llama_server):
 
 
 def test_choice_scorer_without_logprobs_says_so_once_and_votes(caplog):
-    from agents.llm import embedded_model_path
-    from agents.llm import LlamaCppChatModel
+    from agents.llm import LlamaCppChatModel, embedded_model_path
 
     # a real chat model whose replies carry no logprobs (like Anthropic's)
     chat = LlamaCppChatModel(model_path=str(embedded_model_path()), max_tokens=4)
