@@ -22,11 +22,14 @@ from importlib.metadata import PackageNotFoundError, version
 from itertools import pairwise
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+
 from agents.llm import make_chat_model, make_scorer
 from agents.rewards import reward_kinds
 from envs.registry import EnvSession, adapter, base_id
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
+from graphs.nodes import nodes
 from graphs.trace import FrameRecorder, Run, TraceWriter, checkpoint_id, event
 from skills.library import SkillLibrary
 
@@ -201,15 +204,18 @@ class Ledger:
 
 
 def _event_fields(values: dict[str, Any], node: str) -> dict[str, Any]:
-    """What an event says about where the run stands: attempt, subgoal, env steps."""
+    """What an event says about where the run stands: attempt, subgoal, env steps. Where a
+    node stands in an attempt is the node's own word (``ATTEMPT`` in its module)."""
+    registered = nodes().get(node)
+    place = registered.attempt if registered is not None else "within"
     history = values.get("history") or []
-    attempt = len(history) - 1 if node == "verify" else len(history)
+    attempt = len(history) - 1 if place == "closes" else len(history)
     plan, cursor = values.get("plan") or [], values.get("cursor", 0)
     subgoal = plan[cursor] if 0 <= cursor < len(plan) else None
-    if node == "verify" and history:
+    if place == "closes" and history:
         subgoal = history[-1].subgoal
     return {
-        "attempt": None if node == "plan" else attempt,
+        "attempt": None if place == "outside" else attempt,
         "subgoal": subgoal.text if subgoal is not None else None,
         "env_steps": values.get("env_steps", 0),
     }
@@ -411,7 +417,7 @@ class Driver:
             self.on_event(made)
         return made
 
-    def config(self, thread: str) -> dict[str, Any]:
+    def config(self, thread: str) -> RunnableConfig:
         """The graph config of a checkpoint thread."""
         return {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
 

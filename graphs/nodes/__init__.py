@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from graphs.nodes._view import NodeView, generic
 
@@ -25,6 +25,10 @@ class Node:
     name: str
     run: Callable[..., dict[str, Any]]
     view: Callable[[dict[str, Any]], NodeView]
+    attempt: Literal["outside", "within", "closes"] = "within"
+    """Where the node stands in an attempt at a subgoal (its module's ``ATTEMPT``): outside
+    any (plan), within the current one (the default), or closing it (verify writes the
+    attempt's record), which decides the attempt and subgoal its trace events name."""
 
 
 @functools.cache
@@ -36,7 +40,10 @@ def nodes() -> dict[str, Node]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         found[info.name] = Node(
-            info.name, getattr(module, info.name), getattr(module, "view", generic)
+            info.name,
+            getattr(module, info.name),
+            getattr(module, "view", generic),
+            getattr(module, "ATTEMPT", "within"),
         )
     return found
 

@@ -12,6 +12,9 @@ from graphs.context import RunContext
 from graphs.nodes._view import NodeView, subgoal_text, update_of
 from graphs.state import AgentState, Decision
 
+ATTEMPT = "outside"
+"""Where this node stands in an attempt (``graphs.nodes.Node.attempt``)."""
+
 NOT_ACHIEVABLE = "not achievable with the current skills"
 
 

@@ -11,6 +11,9 @@ from graphs.context import RunContext
 from graphs.nodes._view import NodeView, update_of
 from graphs.state import AgentState, StepRecord, Verdict
 
+ATTEMPT = "closes"
+"""Where this node stands in an attempt (``graphs.nodes.Node.attempt``)."""
+
 
 def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Check the env; write the verdict into history and the skill's success record."""

@@ -69,3 +69,10 @@ def test_live_view_tree_and_report_share_each_nodes_rendering(tmp_path) -> None:
         assert summary in _plain(live.getvalue()), (ev["node"], summary)
         assert summary in _plain(tree.getvalue()), (ev["node"], summary)
         assert summary.replace("—", "&mdash;") in page or summary in page, (ev["node"], summary)
+
+
+def test_nodes_say_where_they_stand_in_an_attempt() -> None:
+    """The trace's attempt numbers come from the nodes' own declarations, not a node list."""
+    places = {name: node.attempt for name, node in nodes().items()}
+    assert places["plan"] == "outside" and places["verify"] == "closes"
+    assert {places[n] for n in ("score_affordances", "execute_skill", "write_skill")} == {"within"}
