@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from agents.llm_backends import spec_forms
 from envs.registry import env_names
 
 console = Console()
@@ -16,8 +17,10 @@ LLMOpt = Annotated[
     str,
     typer.Option(
         "--llm",
-        help="LLM backend: embedded | llamacpp:/path.gguf | ollama:M | openai:M | "
-        "anthropic:M | hf:PATH | none (no knowledge: random choices from the run's seed)",
+        help="LLM backend: "
+        + spec_forms()
+        + " (none: no knowledge, random choices from the run's seed; plugins register under"
+        " the entry-point group mendako.llms)",
     ),
 ]
 EnvOpt = Annotated[

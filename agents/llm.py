@@ -28,7 +28,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ConfigDict
 
-from agents import _llm_llama, _llm_models
+from agents import _llm_llama, _llm_models, llm_backends
 from agents._llm_cache import SQLiteLLMCache, default_cache, mendako_home
 from agents._llm_schema import parse_and_validate, to_json_schema
 
@@ -49,11 +49,9 @@ __all__ = [
     "parse_spec",
 ]
 
-BACKENDS = ("embedded", "llamacpp", "ollama", "openai", "anthropic", "hf", "none")
-SPEC_FORMS = (
-    "embedded | embedded:<packaged name> | llamacpp:/path/model.gguf | ollama:<model> | "
-    "openai:<model> | anthropic:<model> | hf:<path> | none | none:<seed>"
-)
+BACKENDS = tuple(b.name for b in llm_backends.BUILTIN)
+"""mendako's own backends (``agents.llm_backends.backends()`` has plugins too)."""
+SPEC_FORMS = " | ".join(b.forms for b in llm_backends.BUILTIN)
 #: Packaged GGUFs usable as ``embedded:<name>`` (pinned, hashed; see ``agents._llm_models``).
 PACKAGED_MODELS = _llm_models.PACKAGED_MODELS
 DEFAULT_EMBEDDED = "smollm2"
@@ -71,8 +69,13 @@ def parse_spec(spec: str) -> tuple[str, str]:
         raise LLMError(f"empty model spec; valid forms: {SPEC_FORMS}")
     backend, _, arg = spec.strip().partition(":")
     backend = backend.lower()
-    if backend not in BACKENDS:
-        raise LLMError(f"unknown model spec {spec!r}; valid forms: {SPEC_FORMS}")
+    known = llm_backends.backends()
+    if backend not in known:
+        raise LLMError(f"unknown model spec {spec!r}; valid forms: {llm_backends.spec_forms()}")
+    if known[backend].make is not None:  # a plugin's backend: its own arguments
+        if known[backend].needs_arg and not arg:
+            raise LLMError(f"model spec {spec!r} needs a value: {known[backend].forms}")
+        return backend, arg
     if backend == "none" and arg and not arg.lstrip("-").isdigit():
         raise LLMError(f"model spec {spec!r}: 'none' takes an integer seed (none:<seed>) or nothing")
     if backend not in ("embedded", "none") and not arg:
@@ -306,6 +309,11 @@ def make_chat_model(spec: str = "embedded", **kw: Any) -> BaseChatModel:
     backend, arg = parse_spec(spec)
     cache = kw.pop("cache", None)
     run_seed = int(kw.pop("run_seed", 0) or 0)
+    plugin = llm_backends.backends()[backend].make
+    if plugin is not None:  # registered by a package (entry points mendako.llms)
+        model = plugin(arg, run_seed=run_seed, **kw)
+        model.cache = _resolve_cache(cache, kw.get("temperature") == 0)
+        return model
     if backend == "none":
         from agents._llm_none import NoneChatModel
 

@@ -83,3 +83,53 @@ def test_builtin_kinds_say_what_they_need() -> None:
     assert rewards.MODES == tuple(kinds)[: len(rewards.MODES)]
     with pytest.raises(ValueError, match="clip-weights"):
         rewards.check_options("clip")
+
+
+LLM_PLUGIN = textwrap.dedent(
+    '''
+    """An LLM backend in one file: `seeded:<n>`, the none backend's random valid answers."""
+    from agents._llm_none import NoneChatModel
+    from agents.llm_backends import Backend
+
+
+    def make(arg, run_seed=0, **_):
+        return NoneChatModel(run_seed=int(arg) + run_seed)
+
+
+    BACKEND = Backend("seeded", "seeded:<n>", "random valid answers from seed n", make=make)
+    '''
+)
+
+
+@pytest.fixture
+def seeded_backend(tmp_path: Path):
+    from agents import llm_backends
+
+    (tmp_path / "mendako_seeded.py").write_text(LLM_PLUGIN)
+    dist = tmp_path / "mendako_seeded-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mendako-seeded\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[mendako.llms]\nseeded = mendako_seeded:BACKEND\n")
+    sys.path.insert(0, str(tmp_path))
+    llm_backends.backends.cache_clear()
+    yield
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop("mendako_seeded", None)
+    llm_backends.backends.cache_clear()
+
+
+def test_an_llm_backend_plugin_runs_a_goal(seeded_backend: None) -> None:
+    from agents.llm import LLMError, make_chat_model, parse_spec
+    from agents.llm_backends import spec_forms
+
+    assert "seeded:<n>" in spec_forms()
+    with pytest.raises(LLMError, match="needs a value"):
+        parse_spec("seeded")
+    assert type(make_chat_model("seeded:4")).__name__ == "NoneChatModel"
+    s = run_goal(
+        "collect wood",
+        RunSettings(seed=0, llm="seeded:4"),
+        library=SkillLibrary("crafter", kinds=("code",)),
+    )
+    assert find_run(s.run_id).meta()["llm"] == "seeded:4"
+    assert s.outcome in ("achieved", "failed", "not_achievable")
