@@ -134,7 +134,7 @@ class CoderResult:
 # --------------------------------------------------------------------------- steps (compose)
 def step_vocabulary(rules: Any, skills: list[Any]) -> list[str]:
     """Every step the grammar allows: primitives from the rules, then reusable code skills."""
-    steps = []
+    steps: list[str] = []
     for info in rules.collect.values():
         steps.extend(f"collect {item}" for item in info["receive"])
     steps += [f"place {x}" for x in rules.place]
@@ -245,8 +245,9 @@ def _doc_safe(text: str) -> str:
 
 
 def _strip_annotations(fn: ast.FunctionDef) -> ast.FunctionDef:
-    fn = ast.parse(ast.unparse(fn)).body[0]  # a copy
-    assert isinstance(fn, ast.FunctionDef)
+    copy = ast.parse(ast.unparse(fn)).body[0]
+    assert isinstance(copy, ast.FunctionDef)
+    fn = copy
     for arg in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs):
         arg.annotation = None
     fn.returns = None
@@ -257,8 +258,8 @@ def _strip_annotations(fn: ast.FunctionDef) -> ast.FunctionDef:
 
 
 def _compose_schema(names: list[str], steps: list[str]) -> type[BaseModel]:
-    target = Literal[tuple([*names, planner.NONE])]  # type: ignore[valid-type]
-    step = Literal[tuple(steps)]  # type: ignore[valid-type]
+    target: Any = Literal[tuple([*names, planner.NONE])]  # built at run time: Any to mypy
+    step: Any = Literal[tuple(steps)]
     return create_model(
         "SkillSteps",
         target=(target, ...),
@@ -315,6 +316,8 @@ def write_skill(
         raise ValueError("the coder needs at least one seed to test on")
     module = adapter(settings.env_id)
     rules = module.load_rules()
+    if rules is None:
+        raise ValueError(f"env {settings.env_id!r} has no rules: the coder needs them")
     names = list(rules.achievements)
     skills = list(library)
     retrieved = SkillRetriever(settings.embed_spec).rank(task, skills, settings.retrieve_k)
@@ -465,10 +468,10 @@ class _Composer:
             notes.append(f"target {target} (read by {source}; LLM said {proposed})")
             if target is None:
                 return Attempt(round=rnd, source="", notes=notes), None
-        uses = {}
-        for s in llm_steps:
-            if s.startswith("use "):
-                skill = self.library.get(s[4:])
+        uses: dict[str, Any] = {}
+        for text in llm_steps:
+            if text.startswith("use "):
+                skill = self.library.get(text[4:])
                 uses.setdefault(skill.meta.achievement, skill)
         achievements = [step_achievement(s, self.library) for s in llm_steps]
         if rnd == 1:

@@ -95,8 +95,8 @@ def ground_target(goal: str, proposed: str, targets: list[str]) -> tuple[str | N
 
 
 def _proposal_schema(names: list[str]) -> type[BaseModel]:
-    choice = Literal[tuple(names)]  # type: ignore[valid-type]
-    target = Literal[tuple([*names, NONE])]  # type: ignore[valid-type]
+    choice: Any = Literal[tuple(names)]  # types built at run time: Any to the type checker
+    target: Any = Literal[tuple([*names, NONE])]
     # A bound on the list keeps a small model from enumerating achievements until max_tokens.
     subgoals = (list[choice], Field(min_length=1, max_length=MAX_SUBGOALS))
     return create_model("PlanProposal", target=(target, ...), subgoals=subgoals)

@@ -310,8 +310,8 @@ class WorldModel(BaseModel):
                 e.status = "removed"
                 e.note = why
         for item, n in consumed.items():
-            e = self.edge(t.achievement, "consumes", item)
-            if e is None or not e.active:
+            edge = self.edge(t.achievement, "consumes", item)
+            if edge is None or not edge.active:
                 self._put(t.achievement, "consumes", item, n, f"used {n} {item} when it succeeded")
         self._add_supported(t.achievement)
 
@@ -387,8 +387,8 @@ class _Needs(BaseModel):
 
 
 def _needs_schema(vocab: Vocab) -> type[BaseModel]:
-    item = Literal[tuple(vocab.needables)]  # type: ignore[valid-type]
-    kind = Literal[tuple(vocab.kinds)]  # type: ignore[valid-type]
+    item: Any = Literal[tuple(vocab.needables)]  # types built at run time: Any to mypy
+    kind: Any = Literal[tuple(vocab.kinds)]
     # Bounded lists keep a small model from enumerating the vocabulary until max_tokens.
     return create_model(
         "Needs",
@@ -410,7 +410,8 @@ def hypothesise(
         return []
     schema = _needs_schema(vocab)
     structured = llm.with_structured_output(schema)
-    queue, exchanges = [target], []
+    queue = [target]
+    exchanges: list[LLMExchange] = []
     while queue and len(exchanges) < max_calls:
         name = queue.pop(0)
         if name in model.hypothesised or name not in vocab.achievements:
@@ -434,7 +435,8 @@ def hypothesise(
             LLMExchange(role="world_model", prompt=prompt, reply=needs.model_dump_json())
         )
         own = set(model.gives(name)) | set(model.places(name))
-        proposals = [("consumes", i) for i in needs.consumes] + [("tool", i) for i in needs.tools]
+        proposals: list[tuple[NeedKind, str]] = [("consumes", i) for i in needs.consumes]
+        proposals += [("tool", i) for i in needs.tools]
         proposals += [("nearby", k) for k in needs.nearby]
         for kind, thing in dict.fromkeys(proposals):
             if thing in own or model.edge(name, kind, thing) is not None:
@@ -729,7 +731,7 @@ def _faced(info: Mapping[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def recording(env: Any) -> Iterator[list[Transition]]:
+def recording(env: Any) -> Iterator[_Recorded]:
     """Record a transition for every achievement unlocked while the block steps ``env``.
 
     Wraps the env instance's ``step`` (and restores it). The yielded list also keeps every

@@ -23,6 +23,11 @@ import os
 import resource
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for the type checker only (typing would be start-up time)
+    from types import ModuleType
+    from typing import Any
+
 _RPC_IN = 0
 _RPC_OUT = os.dup(1)
 os.dup2(2, 1)  # print() and any stray write to fd 1 now land in the captured output pipe
@@ -67,7 +72,7 @@ def _read_exact(n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _recv() -> object:
+def _recv() -> "Any":  # the parent's marshalled message: a tuple or dict by protocol
     size = int.from_bytes(_read_exact(4), "big")
     return marshal.loads(_read_exact(size))
 
@@ -82,7 +87,7 @@ def _json(value: object, out: list) -> None:
     """Append the JSON of `_plain` data; tuples as ``{"t": [...]}``, dicts as ``{"d": ...}``."""
     kind = type(value)
     if kind is str:
-        out.append(_quote(value))
+        out.append(_quote(value))  # type: ignore[arg-type]  # kind is str: mypy cannot narrow
     elif value is None:
         out.append("null")
     elif kind is bool:
@@ -91,7 +96,7 @@ def _json(value: object, out: list) -> None:
         out.append(repr(value))  # finite, checked by _plain
     elif kind is list or kind is tuple:
         out.append("[" if kind is list else '{"t":[')
-        for i, item in enumerate(value):  # type: ignore[arg-type]
+        for i, item in enumerate(value):  # type: ignore[arg-type, var-annotated]
             if i:
                 out.append(",")
             _json(item, out)
@@ -213,7 +218,9 @@ _HIDDEN = frozenset({"get_type_hints", "ForwardRef", "make_dataclass", "update_w
 class _Module:
     """What `import x` gives a skill: the module's public, non-module attributes."""
 
-    def __init__(self, module: object) -> None:
+    _name: str
+
+    def __init__(self, module: "ModuleType") -> None:
         for key, value in vars(module).items():
             if key in _HIDDEN:
                 continue
