@@ -232,7 +232,7 @@ class _Negotiating:
         """``base_url|model``: what a remembered method is keyed by."""
         return f"{_server_url('openai', self).rstrip('/')}|{_name_of(self)}"  # type: ignore[arg-type]
 
-    def with_structured_output(  # type: ignore[override]
+    def with_structured_output(
         self,
         schema: dict[str, Any] | type,
         *,
@@ -284,19 +284,19 @@ class _Negotiating:
                         raise
                     error = f'refused: HTTP {e.status}: "{quote(e.server_message)}"'
                     break
-                parsed, error = parse_and_validate(text, schema)
-                if error is None:
+                parsed, problem = parse_and_validate(text, schema)
+                if problem is None:
                     self._structured_method = method
                     remember_method(key, method)
                     raw.response_metadata["structured_method"] = method
                     if include_raw:
                         return {"raw": raw, "parsed": parsed, "parsing_error": None}
                     return parsed
-                error = f"invalid: {error}"
+                error = f"invalid: {problem}"
                 chat = chat + [
                     AIMessage(content=text),
                     HumanMessage(
-                        content=f"That was invalid: {error}. Answer again with valid JSON only."
+                        content=f"That was invalid: {problem}. Answer again with valid JSON only."
                     ),
                 ]
             notes.append(f"{method} {error}")
@@ -360,7 +360,7 @@ def _with_clear_errors(cls: type[BaseChatModel], backend: str) -> type[BaseChatM
 
     bases: tuple[type, ...] = (_Negotiating, cls) if backend == "openai" else (cls,)
 
-    class Wrapped(*bases):  # type: ignore[valid-type,misc]
+    class Wrapped(*bases):  # type: ignore[misc]
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             try:
                 return super()._generate(*args, **kwargs)
