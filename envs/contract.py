@@ -151,6 +151,10 @@ class MendakoEnv(Protocol):
         """gymnasium's step."""
         ...
 
+    def render(self) -> Any:
+        """gymnasium's render: the current frame (for GIFs, and reward kinds that need it)."""
+        ...
+
 
 class SurvivalView(Protocol):
     """What a survival check reads of a live session (``envs.registry.EnvSession``)."""

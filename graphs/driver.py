@@ -224,7 +224,7 @@ def _event_fields(values: dict[str, Any], node: str) -> dict[str, Any]:
 def stream(
     graph: Any,
     graph_input: Any,
-    config: dict[str, Any],
+    config: RunnableConfig,
     context: RunContext,
     writer: TraceWriter,
     on_event: Callable[[dict[str, Any]], None] | None,
