@@ -150,7 +150,7 @@ def learn(
         console=console,
     ) as bar:
         task = bar.add_task("PPO", total=steps)
-        shown = {"next": 0}
+        shown: dict[str, float] = {"next": 0}
 
         def progress(m: dict[str, float]) -> None:
             step = m.get("global_step", 0)

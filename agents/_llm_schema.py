@@ -8,7 +8,7 @@ conversion does not cover every keyword (e.g. numeric bounds).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,7 +23,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def is_pydantic_class(schema: Any) -> bool:
+def is_pydantic_class(schema: Any) -> TypeGuard[type[BaseModel]]:
     """True for a pydantic model class (not an instance)."""
     return isinstance(schema, type) and issubclass(schema, BaseModel)
 
@@ -48,6 +48,8 @@ def parse_and_validate(text: str, schema: dict[str, Any] | type) -> tuple[Any, s
             return schema.model_validate(data), None
         except ValidationError as e:
             return None, _one_line(str(e))
+    if not isinstance(schema, dict):
+        raise TypeError(f"schema must be a pydantic model class or a JSON-schema dict: {schema!r}")
     errors = validate_json(data, schema)
     return (data, None) if not errors else (None, "; ".join(errors[:3]))
 

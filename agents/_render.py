@@ -118,8 +118,8 @@ def runs_table(console: Console, runs: list[Any], *, total: int | None = None) -
         table = Table(title=title)
         for col in cols:
             table.add_column(col)
-        for row in rows:
-            table.add_row(*(Text(v) for v in row))
+        for cells in rows:
+            table.add_row(*(Text(v) for v in cells))
         console.print(table)
     else:
         widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
@@ -346,8 +346,8 @@ def state_at(console: Console, run: Any, snapshot: Any, *, full: bool = False) -
     if plan:
         branch = root.add("plan")
         for i, s in enumerate(plan):
-            mark = "▶ " if i == cursor else "  "
-            branch.add(text(f"{mark}{s.text}"), highlight=False)
+            here = "▶ " if i == cursor else "  "
+            branch.add(text(f"{here}{s.text}"), highlight=False)
     if values.get("candidates"):
         table = Table("skill", "kind", "use", "aff", "score", "why")
         for c in values["candidates"]:

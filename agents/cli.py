@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import typer
 
@@ -109,7 +109,7 @@ def run(
         max_replans=max_replans,
         skill_budget=skill_budget,
         max_env_steps=max_steps,
-        world_model=world_model,
+        world_model=cast(Literal["rules", "learned", "off"], world_model),  # checked above
         write_skills=write_skills,
         reward=reward,  # checked by _check_reward (the reward registry)
         clip_weights=clip_weights,

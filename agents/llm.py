@@ -77,7 +77,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
             raise LLMError(f"model spec {spec!r} needs a value: {known[backend].forms}")
         return backend, arg
     if backend == "none" and arg and not arg.lstrip("-").isdigit():
-        raise LLMError(f"model spec {spec!r}: 'none' takes an integer seed (none:<seed>) or nothing")
+        raise LLMError(
+            f"model spec {spec!r}: 'none' takes an integer seed (none:<seed>) or nothing"
+        )
     if backend not in ("embedded", "none") and not arg:
         raise LLMError(f"model spec {spec!r} needs a value after ':'; valid forms: {SPEC_FORMS}")
     return backend, arg
@@ -218,12 +220,12 @@ class LlamaCppChatModel(BaseChatModel):
         sampling = self._sampling()
         cache = self.cache if isinstance(self.cache, SQLiteLLMCache) else None
         key = first_key = (self.model_id, chat, json_schema, sampling)
-        error = "no attempt made"
+        error: str | None = "no attempt made"
         raw = None
         for _attempt in range(retries + 1):
             text = cache.get_json("structured", key) if cache is not None else None
             cached = text is not None
-            if not cached:
+            if text is None:
                 out = self._complete(
                     chat,
                     response_format={"type": "json_object", "schema": json_schema},

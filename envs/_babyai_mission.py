@@ -15,7 +15,6 @@ from typing import Any
 from minigrid.core.constants import COLOR_NAMES
 from minigrid.envs.babyai.core.roomgrid_level import RejectSampling, RoomGridLevel
 from minigrid.envs.babyai.core.verifier import (
-    ActionInstr,
     AfterInstr,
     AndInstr,
     BeforeInstr,
@@ -36,6 +35,9 @@ __all__ = [
     "mission_name",
     "parse_goal",
 ]
+
+Clause = GoToInstr | PickupInstr | OpenInstr | PutNextInstr
+"""One action clause: minigrid's ActionInstr kinds (all but PutNext name one object, ``desc``)."""
 
 TYPES = ("ball", "box", "key", "door")
 _LOCS = {
@@ -61,7 +63,7 @@ class Leaf:
 
     name: str
     """Subgoal name, e.g. ``pick_up_red_ball`` (the words of the clause, no stop words)."""
-    instr: ActionInstr
+    instr: Clause
     done: bool
 
 
@@ -77,7 +79,7 @@ def _obj(text: str) -> ObjDesc:
     return ObjDesc(kind, m["color"], _LOCS.get(m["loc"] or ""))
 
 
-def _clause(text: str) -> ActionInstr:
+def _clause(text: str) -> Clause:
     text = text.strip()
     if m := re.match(r"^put (.+?) next to (.+)$", text):
         move, fixed = _obj(m[1]), _obj(m[2])
@@ -134,7 +136,7 @@ def _desc_words(desc: ObjDesc) -> list[str]:
     return [w for w in (desc.color, desc.type or "object", desc.loc) if w]
 
 
-def leaf_name(instr: ActionInstr) -> str:
+def leaf_name(instr: Clause) -> str:
     """The subgoal name of one clause, built from its words without stop words (so the
     planner's word grounding finds it in the goal): ``put_red_ball_next_blue_box``."""
     if isinstance(instr, PutNextInstr):
@@ -152,7 +154,7 @@ def _done(flag: Any) -> bool:
 def leaves(instr: Instr, done: bool = False) -> list[Leaf]:
     """The action clauses of a mission in the order they must be done, each marked done
     from the state of BabyAI's own (stateful) verifier objects."""
-    if isinstance(instr, ActionInstr):
+    if isinstance(instr, Clause):
         return [Leaf(leaf_name(instr), instr, done)]
     a_done = done or _done(getattr(instr, "a_done", False))
     b_done = done or _done(getattr(instr, "b_done", False))
@@ -244,10 +246,12 @@ class GoalLevel(RoomGridLevel):
 
 def _fresh(instr: Instr) -> Instr:
     """A copy of an instruction tree with fresh (unresolved) object descriptions."""
-    if isinstance(instr, ActionInstr):
+    if isinstance(instr, Clause):
         if isinstance(instr, PutNextInstr):
             return PutNextInstr(_copy(instr.desc_move), _copy(instr.desc_fixed))
         return type(instr)(_copy(instr.desc))
+    if not isinstance(instr, BeforeInstr | AfterInstr | AndInstr):
+        raise TypeError(f"unknown BabyAI instruction {type(instr).__name__}")
     return type(instr)(_fresh(instr.instr_a), _fresh(instr.instr_b))
 
 

@@ -282,9 +282,9 @@ def make(
     if base.lower() != "babyai":
         raise ValueError(f"unknown BabyAI env id {env_id!r}; use 'babyai' or 'babyai:<level>'")
     level = level or suffix or DEFAULT_LEVEL
-    kw = {} if max_steps is None else {"max_steps": max_steps}
+    kw: dict[str, Any] = {} if max_steps is None else {"max_steps": max_steps}
     try:
-        native = gymnasium.make(level, **kw).unwrapped
+        native: Any = gymnasium.make(level, **kw).unwrapped  # a minigrid RoomGridLevel
     except gymnasium.error.Error as exc:
         raise ValueError(f"unknown BabyAI level {level!r}: {exc}") from None
     if goal is None:
@@ -362,7 +362,8 @@ def describe(obs: Any, info: dict[str, Any], memory: ViewMemory | None = None) -
             if kind not in ("empty", "unseen")
             else "You face an empty cell."
         )
-        things, walls = [], {}
+        things: list[tuple[int, str]] = []
+        walls: dict[str, int] = {}
         for vx in range(VIEW):
             for vy in range(VIEW):
                 t = IDX_TO_OBJECT[int(img[vx, vy, 0])]

@@ -13,8 +13,11 @@ from graphs.nodes import nodes
 from graphs.routers import route_after_plan, route_after_score, route_after_verify
 from graphs.state import AgentState, InputState
 
+Graph = CompiledStateGraph[AgentState, RunContext, InputState, AgentState]
+"""Mendako's compiled graph: state, run context, input and output types."""
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+
+def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> Graph:
     """Mendako's state machine, with `checkpointer`. Models, library and env come in the
     run's context. Compiled once per process (milliseconds); each run gets a copy that
     holds its own checkpointer."""
@@ -23,7 +26,7 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
 
 
 @functools.cache
-def _compiled() -> CompiledStateGraph:
+def _compiled() -> Graph:
     g = StateGraph(AgentState, context_schema=RunContext, input_schema=InputState)
     for node in nodes().values():  # every node module of graphs.nodes
         g.add_node(node.name, node.run)

@@ -14,14 +14,14 @@ from graphs.state import AgentState
 def route_after_plan(state: AgentState) -> Literal["score_affordances", "__end__"]:
     """Work on the first subgoal, or stop when planning gave up."""
     if state.outcome != "running" or state.subgoal is None:
-        return END
+        return END  # type: ignore[return-value]  # langgraph types END ("__end__") as str
     return "score_affordances"
 
 
 def route_after_verify(state: AgentState) -> Literal["score_affordances", "plan", "__end__"]:
     """Next subgoal after a success, replan after a failure (or a used-up plan), or stop."""
     if state.outcome != "running":
-        return END
+        return END  # type: ignore[return-value]  # langgraph types END ("__end__") as str
     if state.verdict is not None and state.verdict.success and state.subgoal is not None:
         return "score_affordances"
     return "plan"

@@ -22,6 +22,7 @@ import orjson
 from skills import file_lock, mendako_home, write_json_atomic
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
     from langgraph.types import StateSnapshot
 
     from graphs._saver import RunSaver
@@ -285,7 +286,7 @@ class Run:
             saver = self.checkpointer()
             try:
                 graph = build_graph(saver)
-                config = {"configurable": {"thread_id": thread or self.id}}
+                config: RunnableConfig = {"configurable": {"thread_id": thread or self.id}}
                 return list(reversed(list(graph.get_state_history(config))))
             finally:
                 saver.conn.close()

@@ -43,7 +43,8 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     observation = session.describe()
     names = list(session.rules.achievements)
     proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
-    target, source = proposal.target, "llm"
+    target: str | None = proposal.target
+    source = "llm"
     read: list[Decision] = []
     if ctx.settings.ground_target:
         # The model reads the goal (agents.goal_reader); the env's word match is its fallback.

@@ -268,6 +268,10 @@ class MLPPolicy(nn.Module):
 
 
 # ---------------------------------------------------------------------- PPO
+Policy = LLMPolicy | MLPPolicy
+"""What PPO here trains and evaluates: the LLM policy or the MLP baseline."""
+
+
 def _make_env(args: LLMPolicyArgs) -> babyai.BabyAIEnv:
     return babyai.make(f"babyai:{args.level}", max_steps=args.horizon)
 
@@ -280,7 +284,7 @@ def _obs_for(policy: nn.Module, env: babyai.BabyAIEnv) -> Any:
 
 
 def evaluate(
-    policy: nn.Module,
+    policy: Policy,
     args: LLMPolicyArgs,
     *,
     greedy: bool = False,
@@ -307,7 +311,7 @@ def evaluate(
 
 
 def _ppo(
-    policy: nn.Module,
+    policy: Policy,
     args: LLMPolicyArgs,
     optimizer: torch.optim.Optimizer,
     progress: Progress | None = None,
@@ -357,8 +361,8 @@ def _ppo(
                 loss = torch.zeros(())
                 for j in idx:
                     cache, a, old_logp, _v, _r, _d = buf[j]
-                    logp, ent, value = policy.evaluate_actions(cache, a)
-                    ratio = torch.exp(logp - old_logp)
+                    new_logp, ent, value = policy.evaluate_actions(cache, a)
+                    ratio = torch.exp(new_logp - old_logp)
                     pg = -torch.min(
                         ratio * float(norm[j]),
                         torch.clamp(ratio, 1 - args.clip, 1 + args.clip) * float(norm[j]),

@@ -33,13 +33,18 @@ ARCH = "conv2-mlp256-v1"
 
 
 def layer_init(
-    layer: nn.Module, std: float = float(np.sqrt(2)), bias: float = 0.0, *, init: bool = True
+    layer: nn.Linear | nn.Conv2d,
+    std: float = float(np.sqrt(2)),
+    bias: float = 0.0,
+    *,
+    init: bool = True,
 ) -> nn.Module:
     """cleanrl's orthogonal init (skipped when ``init`` is false: weights are about to be
     loaded, and the QR behind it took 8 s on 2 busy cores with torch's default threads)."""
     if init:
         nn.init.orthogonal_(layer.weight, std)
-        nn.init.constant_(layer.bias, bias)
+        if layer.bias is not None:
+            nn.init.constant_(layer.bias, bias)
     return layer
 
 

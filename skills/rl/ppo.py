@@ -109,9 +109,7 @@ class PPOArgs:
     """Optimisation epochs per rollout."""
     minibatches: int = 4
     """Minibatches per epoch."""
-    reward: Literal["verifier", "shaped", "sparse", "judge", "similarity", "manual", "clip"] = (
-        "verifier"
-    )
+    reward: str = "verifier"
     """``"verifier"``: 1 when the subgoal is verified (ELLM); ``"shaped"``: that plus
     potential-based shaping by the verifier's progress measure; ``"sparse"``: Crafter's
     reward; the language kinds (``rewards.LANGUAGE_KINDS``) come from ``agents.rewards``."""
@@ -234,7 +232,8 @@ class SubgoalEnv(gym.Env):
         assert self._info is not None, "call reset() first"
         _, _, dead, over, info = self.base.step(int(action))
         if self._frames:
-            info = {**info, "frame": self.base.unwrapped._env.render()}
+            # the Crafter-like base's own crafter.Env draws it (not part of gymnasium's Env)
+            info = {**info, "frame": self.base.unwrapped._env.render()}  # type: ignore[attr-defined]
         success = achieved(self.achievement, self._info, info)
         reward = self.reward_fn(self._info, info)
         self._info = info
@@ -576,7 +575,8 @@ def train(args: PPOArgs, progress: Callable[[dict[str, float]], None] | None = N
                 ready, rate = "charts/eval_success" in metrics, metrics.get("charts/eval_success")
             else:
                 ready, rate = full, fresh_rate
-            if args.stop_at_success is not None and ready and rate >= args.stop_at_success:
+            stop = args.stop_at_success
+            if stop is not None and ready and rate is not None and rate >= stop:
                 log.info("success %.2f >= %.2f: stopping", rate, args.stop_at_success)
                 break
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ update the policy with PPO from what happened in real runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from skills.base import SkillMeta, SkillResult
 
@@ -59,7 +59,7 @@ class RLSkill:
         subgoal = Subgoal(name=self.meta.achievement or "", need=need)
         start = dict(session.achievements)
         steps = 0
-        stopped = "budget"
+        stopped: Literal["returned", "budget", "episode_over", "error"] = "budget"
         transitions: list[dict[str, Any]] = []
         while steps < budget:
             reflex = getattr(session, "reflex", None)
