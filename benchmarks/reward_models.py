@@ -69,9 +69,14 @@ def _fair(info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def agreement(
-    n: int, seeds: Sequence[int], goals: Sequence[str] = ("collect_wood", "place_table")
+    n: int,
+    seeds: Sequence[int],
+    goals: Sequence[str] = ("collect_wood", "place_table"),
+    llms: Sequence[str] = ("embedded", "none"),
 ) -> list[str]:
-    """Precision/recall of the judge and similarity rewards against the programmatic check."""
+    """Precision/recall of the judge and similarity rewards against the programmatic check;
+    the judge once per backend in ``llms`` (``none``: no knowledge, the lift's baseline)."""
+    from agents.llm import make_chat_model
     from agents.rewards import make_reward_model
     from skills.rl.rewards import achieved
 
@@ -87,7 +92,7 @@ def agreement(
     lines = [
         f"recorded {len(pairs)} transitions ({len(eventful)} with an achievement) over seeds "
         f"{seeds[0]}..{seed - 1}; {per_goal} judged per goal (half with an achievement)",
-        f"{'model':<12}{'goal':<14}{'n':>5}{'pos':>5}{'tp':>5}{'fp':>5}{'fn':>5}"
+        f"{'model':<18}{'goal':<14}{'n':>5}{'pos':>5}{'tp':>5}{'fp':>5}{'fn':>5}"
         f"{'precision':>11}{'recall':>8}{'s/call':>8}",
     ]
     samples = {}
@@ -95,8 +100,10 @@ def agreement(
         half = min(len(eventful), per_goal // 2)
         samples[goal] = rng.sample(eventful, half)
         samples[goal] += rng.sample(quiet, min(len(quiet), per_goal - half))
-    for mode in ("judge", "similarity"):
-        model = make_reward_model(mode)
+    arms = [(f"judge/{spec}", "judge", spec) for spec in llms] + [("similarity", "similarity", "")]
+    for label, mode, spec in arms:
+        llm = make_chat_model(spec, temperature=0.0, max_tokens=16) if spec else None
+        model = make_reward_model(mode, llm=llm)
         for goal in goals:
             chosen = samples[goal]
             tp = fp = fn = pos = 0
@@ -112,7 +119,7 @@ def agreement(
             prec = tp / (tp + fp) if tp + fp else float("nan")
             rec = tp / (tp + fn) if tp + fn else float("nan")
             lines.append(
-                f"{mode:<12}{goal:<14}{len(chosen):>5}{pos:>5}{tp:>5}{fp:>5}{fn:>5}"
+                f"{label:<18}{goal:<14}{len(chosen):>5}{pos:>5}{tp:>5}{fp:>5}{fn:>5}"
                 f"{prec:>11.2f}{rec:>8.2f}{(time.time() - start) / calls:>8.2f}"
             )
     return lines
@@ -156,11 +163,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--target", type=float, default=0.8)
     p.add_argument("--transitions", type=int, default=200, help="0 skips the agreement part")
     p.add_argument("--skip-training", action="store_true")
+    p.add_argument("--llm", default="embedded,none", help="judge backends, comma-separated")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     seeds = [int(s) for s in a.seeds.split(",")]
     if a.transitions:
-        print("\n".join(agreement(a.transitions, seeds)), flush=True)
+        print("\n".join(agreement(a.transitions, seeds, llms=a.llm.split(","))), flush=True)
         print(flush=True)
     if not a.skip_training:
         lines = training(a.achievements.split(","), a.modes.split(","), seeds, a.steps, a.target)
