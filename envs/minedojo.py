@@ -260,7 +260,7 @@ def make(
     del goal  # MineDojo's goal is its task prompt; the planner reads the run's goal
     _, _, suffix = env_id.partition(":")
     try:
-        import minedojo  # type: ignore[import-not-found]
+        import minedojo
     except ImportError:
         raise MineDojoUnavailable(INSTALL_HINT) from None
     try:

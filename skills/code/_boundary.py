@@ -132,7 +132,7 @@ class Boundary:
         elif self.as_nobody:
             ids = {"user": SANDBOX_ID, "group": SANDBOX_ID, "extra_groups": []}
         try:
-            return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+            return subprocess.Popen(  # type: ignore[call-overload]
                 argv,
                 pass_fds=fds,
                 env={},

@@ -57,7 +57,7 @@ class CodeSkill:
         res = run_code_skill(self.source, api)
         stopped: Literal["returned", "budget", "episode_over", "error"]
         if res.error_kind in ("budget", "episode_over"):
-            stopped = res.error_kind  # type: ignore[assignment]
+            stopped = res.error_kind
         else:
             stopped = "returned" if res.ok else "error"
         return SkillResult(
