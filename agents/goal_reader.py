@@ -27,6 +27,7 @@ from envs.values import Decision
 
 __all__ = [
     "CALIBRATION",
+    "OVERRIDE",
     "THRESHOLD",
     "GoalReading",
     "decision",
@@ -40,6 +41,10 @@ __all__ = [
 THRESHOLD = 0.3
 """Where the words name no target: least probability of the model's top option for its
 reading to stand (tuned on the tune half of ``benchmarks/goal_reading.py``)."""
+OVERRIDE = 0.7
+"""Where the words name several targets: least probability of the model's choice for it to
+stand against the words' most specific match (tune half: SmolLM2 chose 8/10 right as is,
+9/10 with any bar from 0.6 to 0.9; the words' match was right 10/10)."""
 CALIBRATION = 0.5
 """How much of the content-free prior is taken out of the scores (0 none, 1 full PMI)."""
 
@@ -133,8 +138,10 @@ def read_goal(
 
     The words prune, the model chooses: when the goal's words name exactly one target it is
     read with no model call; when they name several, the model's most likely of them is the
-    reading; when they name none, the model reads the goal alone, its top option (a refusal
-    included) standing when at least ``threshold`` likely, else the goal is refused.
+    reading where it agrees with the words' most specific match or is at least ``OVERRIDE``
+    likely (else the words' match stands, traced as overriding the model); when they name
+    none, the model reads the goal alone, its top option (a refusal included) standing when
+    at least ``threshold`` likely, else the goal is refused.
     ``scorer=None`` reads by words only.
     """
     targets = list(targets or vocab.achievements)
@@ -144,8 +151,11 @@ def read_goal(
         return GoalReading(words, "words" if words else "none", words=words)
     if found:  # the model chooses among what the words left (fewer options to score)
         scores = model_scores(scorer, vocab, goal, targets, calibration=calibration, among=found)
-        pick = next(iter(scores))
-        return GoalReading(pick, "model", scores, model_choice=pick, words=words)
+        best, p = next(iter(scores.items()))
+        if best == words or p >= OVERRIDE:
+            return GoalReading(best, "model", scores, model_choice=best, words=words)
+        # Unsure against the words' most specific match: the words stand (traced as such).
+        return GoalReading(words, "words", scores, model_choice=best, words=words)
     scores = model_scores(scorer, vocab, goal, targets, calibration=calibration)
     best, p = next(iter(scores.items()))
     choice = None if best == vocab.refuse else best

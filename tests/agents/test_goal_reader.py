@@ -148,3 +148,16 @@ def test_ci_slow_reused_prompt_head_gives_fresh_scores(vocab, tmp_path, monkeypa
         llm._mendako_head = None
     fresh = R.read_goal("a stone pickaxe", vocab, scorer).scores
     assert again == pytest.approx(fresh, abs=1e-6)
+
+
+def test_an_unsure_model_does_not_override_the_most_specific_word_match(vocab) -> None:
+    class Leans:
+        model_id = "leans"
+
+        def score(self, prompt: str, options: list[str], **_: object) -> list[float]:
+            return [0.0 if o == "collect_stone" else -0.5 for o in options]
+
+    r = R.read_goal("a stone pickaxe", vocab, Leans())
+    assert r.scores["collect_stone"] < R.OVERRIDE
+    assert (r.target, r.method, r.model_choice) == ("make_stone_pickaxe", "words", "collect_stone")
+    assert R.decision(r).overridden_by == "words"
