@@ -28,8 +28,11 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -q -m ""
 
+# Imports one way (.importlinter), ruff, mypy ([tool.mypy] in pyproject.toml).
 lint: setup
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info
