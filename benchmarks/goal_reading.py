@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> None:
         f"held-out {sum(p.split == 'held' for p in items)}), threshold {goal_reader.THRESHOLD}, "
         f"calibration {goal_reader.CALIBRATION}"
     )
+    from agents._llm_cache import default_cache
+
+    if default_cache() is not None:
+        print("(LLM cache on: s/goal counts only calls not cached; MENDAKO_LLM_CACHE=0 to time)")
     head = f"{'backend':<28} {'method':<7} {'held-out':>16} {'tune':>16} {'Japanese':>16} "
     print(head + f"{'refusals':>16} {'s/goal':>8}")
     for spec in [s.strip() for s in a.llm.split(",") if s.strip()]:
