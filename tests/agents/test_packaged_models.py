@@ -104,6 +104,7 @@ def test_unknown_and_missing_models_are_one_line_errors(monkeypatch, tmp_path: P
 
 def test_the_shipped_smollm2_file_matches_its_pin(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MENDAKO_HOME", str(tmp_path))
+    monkeypatch.setattr(M, "_VERIFIED", set())  # not yet checked in this process
     path = L.embedded_model_path("smollm2")
     assert path.stat().st_size == M.PACKAGED_MODELS["smollm2"].size
     assert path.read_bytes()[:4] == b"GGUF"
