@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-llm", action="store_true")
+    p.add_argument("--skip-mlp", action="store_true")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(a.threads)
@@ -40,14 +41,16 @@ def main(argv: list[str] | None = None) -> None:
         seed=a.seed,
         model_path=None if a.skip_llm else str(embedded_model_path()),
     )
-    rows = [train_mlp(args)]
-    if not a.skip_llm:
-        rows.append(train(args))
     print(f"{'policy':6} {'level':22} {'steps':>5} {'before':>6} {'after':>6} {'wall_s':>7}")
-    for r in rows:
-        print(
+    rows = []
+    runs = ([] if a.skip_mlp else [train_mlp]) + ([] if a.skip_llm else [train])
+    for run in runs:
+        r = run(args)
+        rows.append(r)
+        print(  # each row as soon as it is measured (a long run that is cut keeps the first)
             f"{r['policy']:6} {r['level']:22} {r['env_steps']:5d} {r['success_before']:6.2f} "
-            f"{r['success_after']:6.2f} {r['wall_s']:7.1f}"
+            f"{r['success_after']:6.2f} {r['wall_s']:7.1f}",
+            flush=True,
         )
     print(json.dumps(rows))
 
