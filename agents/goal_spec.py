@@ -8,8 +8,12 @@ fills the same spec and is the fallback. A part of the goal that neither can rea
 ``unread`` and named, so a partly readable goal is never silently shortened. ``check`` says,
 per condition, whether it holds in a live env session.
 
-Not wired into the plan/verify nodes yet (the planner plans for one target); see
-/work/notes/H4_to_H3.md.
+In the graph (``graphs.nodes.plan``/``verify``), a goal the words read as more than one
+achievement once becomes ``AgentState.spec``: ``spec_for_run`` reads it on the first plan,
+``refusal`` names what cannot be pursued, each plan takes the next unmet condition's
+achievement (``pursuit``: with its amount as ``Subgoal.need``) as the target, and the run is
+achieved only when every ``check`` holds. The model reading (``read_spec``) is not used there
+yet: the graph reads with the words (a goal they read nothing of goes to ``goal_reader``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ __all__ = [
     "Survive",
     "Vital",
     "check",
+    "condition_text",
+    "next_unmet",
+    "pursuit",
+    "refusal",
+    "spec_for_run",
+    "summary",
     "read_spec",
     "read_spec_words",
 ]
@@ -302,3 +312,70 @@ def check(spec: GoalSpec, session: Any, start: dict[str, Any]) -> list[Condition
                 )
             )
     return out
+
+
+# --------------------------------------------------------------------------- pursue
+def spec_for_run(goal: str, env_id: str, rules: Any) -> GoalSpec | None:
+    """The spec a run pursues, read by the word reader; None when the goal is one
+    achievement once (the single-target reader, ``agents.goal_reader``, reads it as before)
+    or when the words read nothing at all (that reader, with its model, tries it then)."""
+    from envs import goal_vocab
+
+    vocab = goal_vocab.load(env_id)
+    if vocab is None or not hasattr(rules, "items") or not hasattr(rules, "vitals"):
+        return None
+    spec = read_spec_words(goal, vocab, rules)
+    if not spec.conditions:
+        return None
+    one = spec.conditions[0]
+    if len(spec.conditions) == 1 and not spec.unread and isinstance(one, Achieve):
+        if one.times == 1:
+            return None
+    return spec
+
+
+def refusal(spec: GoalSpec, rules: Any) -> str:
+    """Why the run cannot pursue this spec (empty when it can): parts nobody read, a
+    duration, a stat no achievement raises. Each named, never silently dropped."""
+    why = [f"not understood: {u!r}" for u in spec.unread]
+    for c in spec.conditions:
+        got = pursuit(c, rules)
+        if isinstance(got, str):
+            why.append(got)
+    return "; ".join(why)
+
+
+def pursuit(c: Any, rules: Any) -> tuple[str, dict[str, int]] | str:
+    """The achievement a condition is pursued by and the inventory it should leave
+    (``Subgoal.need``), or why it cannot be pursued."""
+    if isinstance(c, Achieve):
+        return (c.name, {}) if c.name in rules.achievements else f"{c.name}: unknown achievement"
+    if isinstance(c, Survive):
+        return (
+            f"{_text(c)}: staying alive for a span is not pursued by the run driver yet "
+            "(its survival reflexes only act between and inside other goals)"
+        )
+    item = c.item if isinstance(c, Have) else c.stat
+    level = c.at_least
+    producer = rules.producer(item) if hasattr(rules, "producer") else None
+    if producer is None and hasattr(rules, "requirement"):
+        producer = next((a for a in rules.achievements if item in rules.requirement(a).gives), None)
+    if producer is None:
+        return f"{_text(c)}: no achievement raises {item}"
+    return producer, {item: level}
+
+
+def condition_text(c: Any) -> str:
+    """A condition in words, as ``check`` names it (``make_wood_sword``, ``wood >= 5``)."""
+    return _text(c)
+
+
+def next_unmet(spec: GoalSpec, states: list[ConditionState]) -> int | None:
+    """Index of the first condition not yet met (in the spec's order), None when all are."""
+    return next((i for i, s in enumerate(states) if not s.met), None)
+
+
+def summary(states: list[ConditionState]) -> str:
+    """Each condition's state on one line: ``make_wood_sword: met (1 times); wood >= 5: not
+    met (3)``."""
+    return "; ".join(f"{s.condition}: {'met' if s.met else 'not met'} ({s.seen})" for s in states)

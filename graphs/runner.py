@@ -220,6 +220,7 @@ def _drive(driver: Driver, graph_input: Any, recorder: FrameRecorder | None) -> 
             env_steps=final.env_steps,
             achievements=achievements,
             wall_s=round(wall, 3),
+            **({"conditions": [c.model_dump() for c in final.conditions]} if final.spec else {}),
         )
     finally:
         driver.close()

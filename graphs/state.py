@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agents.goal_spec import ConditionState, GoalSpec
 from envs.values import Decision, LLMExchange, SkillScore, StepRecord, Subgoal, Verdict
 
 __all__ = [
     "AgentState",
+    "ConditionState",
     "Decision",
+    "GoalSpec",
     "InputState",
     "LLMExchange",
     "Outcome",
@@ -37,6 +40,17 @@ class AgentState(InputState):
     """The achievement the goal was read as (None until planned, or when nothing matches)."""
     target_start: int = 0
     """How many times `target` was unlocked when the run began; the goal is met above it."""
+    spec: GoalSpec | None = None
+    """A goal of several conditions, amounts or states (``agents.goal_spec``), read once by the
+    first plan; None for a goal of one achievement (then `target` alone is the goal)."""
+    spec_start: dict[str, Any] = Field(default_factory=dict)
+    """Achievement counts and env steps when the spec was read (``goal_spec.check``'s start)."""
+    condition: int = -1
+    """Index in ``spec.conditions`` of the condition `target` pursues now (-1: no spec)."""
+    conditions: list[ConditionState] = Field(default_factory=list)
+    """Each condition's state at the last plan or verify (met or not, the value seen)."""
+    progressed: bool = False
+    """The last verify saw the pursued condition met: the next plan is not a replan."""
     plan: list[Subgoal] = Field(default_factory=list)
     cursor: int = 0
     """Index of the current subgoal in `plan`."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents import goal_reader, planner
+from agents import goal_reader, goal_spec, planner
 from agents.prompts import render
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, subgoal_text, update_of
@@ -23,13 +23,16 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     session = ctx.env
     # Any verdict means we are back here after an attempt: a failure, or a plan used up.
-    replanning = state.verdict is not None
+    replanning = state.verdict is not None and not state.progressed
     replans = state.replans + int(replanning)
     if replans > ctx.settings.max_replans:
+        states = _states(state, session)
         return {
             "replans": replans,
             "outcome": "failed",
-            "message": f"gave up after {ctx.settings.max_replans} replans: {NOT_ACHIEVABLE}",
+            "message": f"gave up after {ctx.settings.max_replans} replans: {NOT_ACHIEVABLE}"
+            + (f"; {goal_spec.summary(states)}" if states else ""),
+            **({"conditions": states} if states else {}),
         }
     failure = ""
     if replanning and state.history:
@@ -40,13 +43,19 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             skill=last.skill,
             critique=last.verdict.critique,
         )
+    pursued = _pursue(state, ctx)
+    if "outcome" in pursued:  # a goal of several conditions, refused or already met
+        return pursued
     observation = session.describe()
     names = list(session.rules.achievements)
     proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
     target: str | None = proposal.target
     source = "llm"
     read: list[Decision] = []
-    if ctx.settings.ground_target:
+    if pursued:  # the spec's next unmet condition is the target (agents.goal_spec)
+        target, source = pursued["target"], "spec"
+        read = [pursued.pop("decision")]
+    elif ctx.settings.ground_target:
         # The model reads the goal (agents.goal_reader); the env's word match is its fallback.
         reading = goal_reader.read(
             session.env_id, state.goal, ctx.scorer, names, proposal.target, state.target
@@ -94,9 +103,78 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         "verdict": None,
         "message": "; ".join(notes),
     }
-    if state.target is None:
+    if state.target is None or pursued:
         update["target_start"] = session.achievements.get(target, 0)
+    if pursued:
+        need = pursued.pop("need")
+        if need and steps and steps[-1].name == target:
+            steps[-1] = steps[-1].model_copy(update={"need": {**steps[-1].need, **need}})
+        update |= {k: v for k, v in pursued.items() if k != "target"} | {"progressed": False}
     return update
+
+
+def _states(state: AgentState, session: Any) -> list[goal_spec.ConditionState]:
+    """Each condition's state now (empty without a spec)."""
+    if state.spec is None:
+        return []
+    return goal_spec.check(state.spec, session, state.spec_start)
+
+
+def _pursue(state: AgentState, ctx: RunContext) -> dict[str, Any]:
+    """For a goal of several conditions, amounts or states (``agents.goal_spec``): read it
+    once (first plan), refuse it naming what cannot be pursued, or pick the next unmet
+    condition's achievement as the target. Empty for a goal of one achievement."""
+    session = ctx.env
+    spec, start, update = state.spec, state.spec_start, {}
+    if spec is None and state.target is None and ctx.settings.ground_target:
+        spec = goal_spec.spec_for_run(state.goal, session.env_id, session.rules)
+        if spec is None:
+            return {}
+        start = {"achievements": dict(session.achievements), "steps": session.steps}
+        update = {"spec": spec, "spec_start": start}
+        why = goal_spec.refusal(spec, session.rules)
+        if why:
+            decision = _spec_decision(spec, None, [why], session.steps)
+            return update | {
+                "decisions": [decision],
+                "outcome": "not_achievable",
+                "message": f"{NOT_ACHIEVABLE}: {state.goal!r} {spec.message()} ({why})",
+            }
+    if spec is None:
+        return {}
+    states = goal_spec.check(spec, session, start)
+    index = goal_spec.next_unmet(spec, states)
+    if index is None:
+        return update | {
+            "conditions": states,
+            "outcome": "achieved",
+            "message": f"every condition met: {goal_spec.summary(states)}",
+        }
+    got = goal_spec.pursuit(spec.conditions[index], session.rules)
+    assert not isinstance(got, str), got  # refusal() let only pursuable conditions through
+    target, need = got
+    notes = [spec.message(), goal_spec.summary(states)]
+    return update | {
+        "target": target,
+        "need": need,
+        "condition": index,
+        "conditions": states,
+        "decision": _spec_decision(spec, target, notes, session.steps),
+    }
+
+
+def _spec_decision(
+    spec: goal_spec.GoalSpec, target: str | None, notes: list[str], env_steps: int
+) -> Decision:
+    """The goal's reading as a decision: its conditions, the one pursued now."""
+    return Decision(
+        role="goal",
+        options=[goal_spec.condition_text(c) for c in spec.conditions],
+        choice=target,
+        method=spec.method,
+        notes=notes,
+        env_steps=env_steps,
+    )
 
 
 def _imagine(

@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents import verifier
+from agents import goal_spec, verifier
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, update_of
 from graphs.state import AgentState, StepRecord, Verdict
@@ -50,6 +50,8 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         verdict=verdict,
     )
     update: dict[str, Any] = {"verdict": verdict, "history": [record]}
+    if state.spec is not None:
+        return update | _spec_next(state, ctx, verdict)
     goal_met = state.target is not None and achievements.get(state.target, 0) > state.target_start
     if goal_met:
         return update | {"outcome": "achieved", "message": f"{state.target} achieved"}
@@ -57,6 +59,32 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         return update | {"outcome": "episode_over", "message": "the episode ended"}
     if state.env_steps >= ctx.settings.max_env_steps:
         return update | {"outcome": "failed", "message": "env step budget spent"}
+    if verdict.success:
+        update["cursor"] = state.cursor + 1
+    return update
+
+
+def _spec_next(state: AgentState, ctx: RunContext, verdict: Verdict) -> dict[str, Any]:
+    """A goal of several conditions: achieved only when every condition holds; when the one
+    pursued now holds (or its achievement rose, for one wanted N times), plan the next."""
+    assert state.spec is not None
+    session = ctx.env
+    states = goal_spec.check(state.spec, session, state.spec_start)
+    line = goal_spec.summary(states)
+    update: dict[str, Any] = {"conditions": states, "progressed": False}
+    if goal_spec.next_unmet(state.spec, states) is None:
+        return update | {"outcome": "achieved", "message": f"every condition met: {line}"}
+    if session.episode_over:
+        return update | {"outcome": "episode_over", "message": f"the episode ended; {line}"}
+    if state.env_steps >= ctx.settings.max_env_steps:
+        return update | {"outcome": "failed", "message": f"env step budget spent; {line}"}
+    i = state.condition
+    pursued = state.spec.conditions[i] if 0 <= i < len(states) else None
+    rose = state.target is not None and session.achievements.get(state.target, 0) > (
+        state.target_start
+    )
+    if pursued is not None and (states[i].met or (isinstance(pursued, goal_spec.Achieve) and rose)):
+        return update | {"cursor": len(state.plan), "progressed": True}
     if verdict.success:
         update["cursor"] = state.cursor + 1
     return update
