@@ -104,3 +104,16 @@ def test_single_achievement_goal_has_no_spec() -> None:
     assert "conditions" not in _end(summary.run_id)
     meta = json.loads(find_run(summary.run_id).meta_path.read_text())
     assert meta["outcome"] == "achieved"
+
+
+def test_compound_run_killed_then_resumed_ends_as_uninterrupted(tmp_path, monkeypatch) -> None:
+    # The spec, its start counts and the pursued condition live in the checkpointed state:
+    # a run killed while pursuing the sword resumes to the same end.
+    from test_resume import _check
+
+    case = (
+        "make a wood pickaxe and a wood sword",
+        {"target": "make_wood_pickaxe", "subgoals": ["make_wood_pickaxe"]},
+        {"seed": 0},
+    )
+    _check(case, [(18, 0.05)], tmp_path, monkeypatch)
