@@ -24,6 +24,7 @@ from typing import Any
 
 from envs.untrusted import html as esc
 from graphs.nodes import view_of
+from graphs.nodes._view import conditions_text
 from graphs.trace import Run
 
 __all__ = ["export_html", "export_json", "find_mermaid_js", "graph_svg"]
@@ -283,10 +284,12 @@ def export_html(run: Run) -> str:
     graph_html, drawn_by = _graph_section()
     # Nothing in the page may load or send anything; scripts only where mermaid is inlined.
     scripts = "'unsafe-inline'" if "<script>" in graph_html else "'none'"
+    end: dict[str, Any] = next((e for e in reversed(events) if e.get("kind") == "end"), {})
     facts = {
         "goal": meta.get("goal"),
         "outcome": meta.get("outcome"),
         "message": meta.get("message"),
+        **({"conditions": conditions_text(end["conditions"])} if end.get("conditions") else {}),
         "env": meta.get("env"),
         "seed": meta.get("seed"),
         "llm": meta.get("llm"),

@@ -56,6 +56,18 @@ def subgoal_text(s: Any) -> str:
     return str(s.get("name")) + (f" ({need})" if need else "")
 
 
+def conditions_text(states: Any) -> str:
+    """A goal's condition states (dicts from the trace) as one line: ``wood >= 5: met (5);
+    make_wood_sword: not met (0 times)``; empty when there are none."""
+    if not isinstance(states, list):
+        return ""
+    return "; ".join(
+        f"{s.get('condition')}: {'met' if s.get('met') else 'not met'} ({s.get('seen')})"
+        for s in states
+        if isinstance(s, dict)
+    )
+
+
 def number(value: Any, digits: int) -> str:
     """A recorded score with `digits` decimals, or the value as text if it is not a number."""
     return f"{value:.{digits}f}" if type(value) in (int, float) else str(value)

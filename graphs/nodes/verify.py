@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from agents import goal_spec, verifier
 from graphs.context import RunContext
-from graphs.nodes._view import NodeView, update_of
+from graphs.nodes._view import NodeView, conditions_text, update_of
 from graphs.state import AgentState, StepRecord, Verdict
 
 ATTEMPT = "closes"
@@ -129,5 +129,7 @@ def view(event: dict[str, Any]) -> NodeView:
         label="verify",
         style="bold green" if v.get("success") else "bold red",
         summary=f"{mark} reward={v.get('reward')} — {v.get('critique', '')}",
-        details=(str(up["message"]),) if up.get("outcome") and up.get("message") else (),
+        details=(str(up["message"]),)
+        if up.get("outcome") and up.get("message")
+        else ((f"goal: {conditions_text(up['conditions'])}",) if up.get("conditions") else ()),
     )

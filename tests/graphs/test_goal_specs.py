@@ -8,6 +8,8 @@ import json
 from graph_fakes import ScriptedPlanner, WordScorer
 
 from graphs.context import RunSettings
+from graphs.export import export_html
+from graphs.nodes import view_of
 from graphs.runner import run_goal
 from graphs.trace import find_run
 from skills.library import SkillLibrary
@@ -53,6 +55,13 @@ def test_compound_goal_plans_both_and_achieves_only_with_both() -> None:
     assert "make_wood_sword: met" in end["message"]
     goal = next(d for d in _plans(summary.run_id)[0]["decisions"] if d["role"] == "goal")
     assert goal["options"] == ["make_wood_pickaxe", "make_wood_sword"]
+    page = export_html(find_run(summary.run_id))
+    assert (
+        "<tr><th>conditions</th><td>make_wood_pickaxe: met (1 times); "
+        "make_wood_sword: met (1 times)</td>" in page
+    )
+    verifies = [e for e in find_run(summary.run_id).events() if e.get("node") == "verify"]
+    assert "goal: make_wood_pickaxe: " in view_of(verifies[0]).details[0]
 
 
 def test_partly_unreadable_goal_is_refused_naming_the_part() -> None:
