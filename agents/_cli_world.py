@@ -36,9 +36,11 @@ def imagine(
     model = wm.load(env)
     if hypothesise:
         try:
-            from agents.llm import make_chat_model
+            from agents.llm import make_chat_model, make_scorer
 
-            asked = wm.hypothesise(make_chat_model(llm), model, target, vocab)
+            asked = wm.hypothesise(
+                make_chat_model(llm), model, target, vocab, scorer=make_scorer(llm)
+            )
         except user_errors() as e:
             fail(str(e))
         if asked:

@@ -398,49 +398,134 @@ def _needs_schema(vocab: Vocab) -> type[BaseModel]:
     )
 
 
+NEED_RELATIONS: dict[str, str] = {
+    "consumes": "uses up some",
+    "tool": "must hold a",
+    "nearby": "must stand next to a",
+}
+"""The sentence each kind of need is scored in (``agents/prompts/world_model_need.md``)."""
+NEED_TOP = {"consumes": 3, "tool": 1, "nearby": 2}
+"""At most this many needs of each kind per achievement (the schema's bounds)."""
+NEED_Z = {"consumes": 1.75, "tool": 2.0, "nearby": 2.25}
+"""A candidate becomes a need when its calibrated score is this many standard deviations
+above the mean over all candidates of its kind. Chosen (best F1) on the even-indexed
+achievements of ``benchmarks/world_model.py``'s answer key with the embedded SmolLM2; the
+benchmark reports the odd-indexed ones apart."""
+
+
+def score_needs(
+    scorer: Any, env: str, achievement: str, vocab: Vocab
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Calibrated scores of every candidate need of ``achievement``, per kind.
+
+    For each kind, every name in the vocabulary is scored as the continuation of "In the
+    game <env>, to <achievement>, the player <relation>" minus its score without the
+    achievement (pointwise mutual information: what the achievement adds), then
+    standardised over the candidates. Returns the scores and the prompts, for the trace.
+    """
+    game = env.split("-", 1)[0].capitalize()
+    purpose = f" to {achievement.replace('_', ' ')},"
+    out: dict[str, dict[str, float]] = {}
+    prompts = []
+    for kind, relation in NEED_RELATIONS.items():
+        names = list(vocab.kinds if kind == "nearby" else vocab.needables)
+        prompt = render("world_model_need", env=game, purpose=purpose, relation=relation)
+        baseline = render("world_model_need", env=game, purpose="", relation=relation)
+        raw = scorer.score(prompt, [" " + n.replace("_", " ") for n in names], baseline=baseline)
+        mean = sum(raw) / len(raw)
+        sd = (sum((x - mean) ** 2 for x in raw) / len(raw)) ** 0.5
+        out[kind] = {n: (x - mean) / sd if sd > 0 else 0.0 for n, x in zip(names, raw, strict=True)}
+        prompts.append(prompt)
+    return out, "\n".join(prompts)
+
+
+def needs_from_scores(
+    scores: Mapping[str, Mapping[str, float]],
+    achievement: str,
+    yields: Iterable[str] = (),
+    puts: Iterable[str] = (),
+) -> _Needs:
+    """The needs whose standardised score clears ``NEED_Z`` (at most ``NEED_TOP`` per kind);
+    nothing uses up or holds what it yields (``yields``, or the item ``achievement`` is named
+    after: ``wood_pickaxe`` for ``make_wood_pickaxe``) nor needs near what it places."""
+    own, placed = set(yields), set(puts)
+    picked: dict[str, list[str]] = {}
+    for kind, by_name in scores.items():
+        # What an achievement yields is neither used up nor held to get it (nothing needs
+        # itself): the model's own gives, and the item the achievement is named after.
+        mine = (
+            placed
+            if kind == "nearby"
+            else own | {n for n in by_name if achievement.endswith("_" + n)}
+        )
+        ranked = sorted(
+            ((n, z) for n, z in by_name.items() if n not in mine), key=lambda kv: -kv[1]
+        )[: NEED_TOP[kind]]
+        picked[kind] = [n for n, z in ranked if z > NEED_Z[kind]]
+    return _Needs(
+        consumes=picked.get("consumes", []),
+        tools=picked.get("tool", []),
+        nearby=picked.get("nearby", []),
+    )
+
+
 def hypothesise(
-    llm: Any, model: WorldModel, target: str, vocab: Vocab, *, max_calls: int = 8
+    llm: Any,
+    model: WorldModel,
+    target: str,
+    vocab: Vocab,
+    *,
+    max_calls: int = 8,
+    scorer: Any = None,
 ) -> list[LLMExchange]:
     """Ask the LLM what ``target`` needs, then what those needs' producers need (breadth first).
 
     Adds "hypothesis" edges for achievements the model has never been asked about, names
-    limited to ``vocab``. Returns the exchanges for the trace.
+    limited to ``vocab``. With a ``scorer``, each candidate need is scored by likelihood
+    (``score_needs``, calibrated; measured better than generation with small models), else
+    the chat model answers a schema. Returns the exchanges for the trace.
     """
     if not vocab.needables or not vocab.kinds:
         return []
     schema = _needs_schema(vocab)
-    structured = llm.with_structured_output(schema)
+    structured = llm.with_structured_output(schema) if scorer is None else None
     queue = [target]
     exchanges: list[LLMExchange] = []
     while queue and len(exchanges) < max_calls:
         name = queue.pop(0)
         if name in model.hypothesised or name not in vocab.achievements:
             continue
-        prompt = render(
-            "world_model",
-            env=model.env.split("-", 1)[0].capitalize(),
-            achievement=name.replace("_", " "),
-            items=", ".join(vocab.needables),
-            kinds=", ".join(vocab.kinds),
-        )
-        try:
-            raw: Any = structured.invoke(prompt)
-            data = raw.model_dump() if isinstance(raw, BaseModel) else dict(raw)
-            needs = _Needs.model_validate(data)
-        except (ValidationError, ValueError, TypeError) as e:
-            log.warning("world-model hypothesis for %s unusable: %s", name, e)
-            needs = _Needs()
+        yields, puts = set(model.gives(name)), set(model.places(name))
+        if scorer is not None:
+            scores, prompt = score_needs(scorer, model.env, name, vocab)
+            needs = needs_from_scores(scores, name, yields, puts)
+        else:
+            prompt = render(
+                "world_model",
+                env=model.env.split("-", 1)[0].capitalize(),
+                achievement=name.replace("_", " "),
+                items=", ".join(vocab.needables),
+                kinds=", ".join(vocab.kinds),
+            )
+            try:
+                raw: Any = structured.invoke(prompt)  # type: ignore[union-attr]
+                data = raw.model_dump() if isinstance(raw, BaseModel) else dict(raw)
+                needs = _Needs.model_validate(data)
+            except (ValidationError, ValueError, TypeError) as e:
+                log.warning("world-model hypothesis for %s unusable: %s", name, e)
+                needs = _Needs()
         model.hypothesised.append(name)
         exchanges.append(
             LLMExchange(role="world_model", prompt=prompt, reply=needs.model_dump_json())
         )
-        own = set(model.gives(name)) | set(model.places(name))
         proposals: list[tuple[NeedKind, str]] = [("consumes", i) for i in needs.consumes]
         proposals += [("tool", i) for i in needs.tools]
         proposals += [("nearby", k) for k in needs.nearby]
         for kind, thing in dict.fromkeys(proposals):
-            if thing in own or model.edge(name, kind, thing) is not None:
-                continue  # nothing needs itself; experience already judged this edge
+            if thing in (puts if kind == "nearby" else yields):
+                continue  # nothing needs itself (collecting coal needs coal nearby, not held)
+            if model.edge(name, kind, thing) is not None:
+                continue  # experience already judged this edge
             model.edges.append(Edge(achievement=name, kind=kind, thing=thing))
             producer = (
                 model.placer(thing, vocab.achievements)

@@ -1,6 +1,6 @@
 """How well the learned world model learns Crafter's tech tree, predicts outcomes, and helps.
 
-    python -m benchmarks.world_model [--quick] [--llm embedded|none] [--png PATH]
+    python -m benchmarks.world_model [--quick] [--llm embedded,none] [--png PATH]
 
 Prints three tables:
 
@@ -54,6 +54,13 @@ def answer_key() -> set[tuple[str, str, str]]:
         if len(r.face) == 1:
             key.add((a, "nearby", r.face[0]))
     return key
+
+
+def split(key: set[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
+    """The key's achievements in name order: even-indexed ones tune ``wm.NEED_Z``, odd ones
+    report it."""
+    names = sorted({a for a, _, _ in key})
+    return set(names[0::2]), set(names[1::2])
 
 
 def score_edges(model: wm.WorldModel, key: set[tuple[str, str, str]]) -> tuple[float, float, int]:
@@ -215,81 +222,151 @@ def prediction_accuracy(model: wm.WorldModel, records: list[Record]) -> dict[str
 
 # ---------------------------------------------------------------------- main
 def _hypothesis(llm_spec: str) -> tuple[wm.WorldModel, float]:
-    model = wm.WorldModel(env=ENV, vitals=list(wm.vocab_for(ENV).vitals))
-    if llm_spec == "none":
-        return model, 0.0
-    from agents.llm import make_chat_model
+    """The model's hypothesis of every achievement's needs (one question each), and its time.
+
+    ``none`` goes through the real ``none`` backend (random valid answers, uniform scores),
+    so the lift printed beside it is what the model's knowledge adds."""
+    from agents.llm import make_chat_model, make_scorer
 
     vocab = wm.vocab_for(ENV)
+    model = wm.WorldModel(env=ENV, vitals=list(vocab.vitals))
     llm = make_chat_model(llm_spec)
+    scorer = make_scorer(llm_spec)
     t0 = time.perf_counter()
     for a in vocab.achievements:
-        wm.hypothesise(llm, model, a, vocab, max_calls=1)
+        wm.hypothesise(llm, model, a, vocab, max_calls=1, scorer=scorer)
     return model, time.perf_counter() - t0
 
 
-def main() -> None:
-    """Run the three measurements and print their tables."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="fewer episodes, seeds and transitions")
-    p.add_argument("--llm", default="embedded", help="backend for the hypothesis, or 'none'")
-    p.add_argument("--episode-steps", type=int, default=1000)
-    p.add_argument("--png", default="world_model_curve.png")
-    args = p.parse_args()
+@dataclass
+class Run:
+    """Everything measured for one backend."""
+
+    spec: str
+    hyp_s: float
+    rows: list[tuple[Any, ...]]
+    acc: dict[str, float]
+    steps: dict[str, list[int | None]]
+    held_episodes: int
+    halves: list[tuple[float, float, int]] = field(default_factory=list)
+    """Hypothesis precision, recall, edges on the tune and the report achievements."""
+
+
+def measure(spec: str, key: set[tuple[str, str, str]], skills: list[Any], args: Any) -> Run:
+    """The three measurements for one backend's hypothesis."""
     marks = [1, 5] if args.quick else [1, 5, 20]
     held_out = 300 if args.quick else 1000
     seeds = range(5) if args.quick else range(10)
     cap = 1500 if args.quick else 3000
-    key = answer_key()
-    skills = builtin_skills()
-    t0 = time.perf_counter()
-
-    hypothesis, hyp_s = _hypothesis(args.llm)
+    hypothesis, hyp_s = _hypothesis(spec)
+    halves = [score_edges(hypothesis, {e for e in key if e[0] in part}) for part in split(key)]
     model = hypothesis.model_copy(deep=True)
     rows = [("hypothesis", 0, *score_edges(model, key))]
+    if args.hypothesis_only:
+        return Run(spec, hyp_s, rows, {}, {}, 0, halves)
     agent = Agent(model=model, skills=skills, rng=random.Random(0))
     for ep in range(1, marks[-1] + 1):
         agent.random_episode(100 + ep, args.episode_steps)
         if ep in marks:
             rows.append((f"{ep} episodes", ep, *score_edges(model, key)))
-    print(f"\nEdges vs data.yaml ({len(key)} key edges; hypothesis by {args.llm} in {hyp_s:.0f}s)")
-    print(f"{'after':<14}{'precision':>10}{'recall':>8}{'edges':>7}")
-    for name, _, prec, rec, n in rows:
-        print(f"{name:<14}{prec:>10.2f}{rec:>8.2f}{n:>7}")
-    _plot(rows, args.png)
-
     evaluator = Agent(model=model, skills=skills, rng=random.Random(1), learn=False)
     seed = 500
     while len(evaluator.records) < held_out:
         evaluator.random_episode(seed, args.episode_steps)
         seed += 1
     acc = prediction_accuracy(model, evaluator.records)
-    print(f"\nOutcome prediction on {acc['n']} held-out skill executions ({seed - 500} episodes)")
-    print(
-        f"success accuracy {acc['accuracy']:.3f}  (majority class {acc['majority']:.3f}, "
-        f"data.yaml rules {acc['rules']:.3f})"
-    )
-    print(f"exact inventory change on the {acc['successes']} successes {acc['delta']:.3f}")
-
-    print(f"\nEnv steps to the first stone pickaxe (cap {cap}; '-' = not reached)")
-    results: dict[str, list[int | None]] = {
-        "learned (online)": [],
-        "learned (trained)": [],
-        "off": [],
-    }
+    steps: dict[str, list[int | None]] = {"learned (online)": [], "learned (trained)": []}
     for s in seeds:
         fresh = Agent(model=hypothesis.model_copy(deep=True), skills=skills, rng=random.Random(s))
-        results["learned (online)"].append(fresh.steps_to(s, TARGET, use_model=True, cap=cap))
+        steps["learned (online)"].append(fresh.steps_to(s, TARGET, use_model=True, cap=cap))
         trained = Agent(model=model.model_copy(deep=True), skills=skills, rng=random.Random(s))
-        results["learned (trained)"].append(trained.steps_to(s, TARGET, use_model=True, cap=cap))
-        off = Agent(model=hypothesis.model_copy(deep=True), skills=skills, rng=random.Random(s))
-        results["off"].append(off.steps_to(s, TARGET, use_model=False, cap=cap))
-    print(f"{'mode':<19}" + "".join(f"{s:>6}" for s in seeds) + f"{'reached':>9}{'median':>8}")
+        steps["learned (trained)"].append(trained.steps_to(s, TARGET, use_model=True, cap=cap))
+    return Run(spec, hyp_s, rows, acc, steps, seed - 500, halves)
+
+
+def main() -> None:
+    """Run the three measurements for each backend and print them side by side."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer episodes, seeds and transitions")
+    p.add_argument(
+        "--llm",
+        default="embedded,none",
+        help="comma list of backends for the hypothesis, side by side (default embedded,none)",
+    )
+    p.add_argument("--episode-steps", type=int, default=1000)
+    p.add_argument("--png", default="world_model_curve.png")
+    p.add_argument(
+        "--hypothesis-only", action="store_true", help="only the edges of the hypothesis"
+    )
+    args = p.parse_args()
+    specs = [s.strip() for s in args.llm.split(",") if s.strip()]
+    seeds = range(5) if args.quick else range(10)
+    cap = 1500 if args.quick else 3000
+    key = answer_key()
+    skills = builtin_skills()
+    t0 = time.perf_counter()
+    runs = [measure(spec, key, skills, args) for spec in specs]
+    base = next((r for r in runs if r.spec.split(":")[0] == "none"), None)
+
+    times = ", ".join(f"{r.spec} {r.hyp_s:.0f}s" for r in runs)
+    print(f"\nEdges vs data.yaml ({len(key)} key edges; hypothesis time: {times})")
+    head = "".join(f"{r.spec[:22]:>24}" for r in runs)
+    print(f"{'':<14}{head}")
+    print(f"{'after':<14}" + "".join(f"{'precision':>10}{'recall':>8}{'edges':>6}" for _ in runs))
+    for i, (name, *_rest) in enumerate(runs[0].rows):
+        cells = "".join(f"{r.rows[i][2]:>10.2f}{r.rows[i][3]:>8.2f}{r.rows[i][4]:>6}" for r in runs)
+        print(f"{name:<14}{cells}")
+    if base is not None:
+        for r in runs:
+            if r is base:
+                continue
+            for i, (name, *_rest) in enumerate(r.rows):
+                dp, dr = r.rows[i][2] - base.rows[i][2], r.rows[i][3] - base.rows[i][3]
+                print(
+                    f"lift {r.spec} - {base.spec} after {name}: precision {dp:+.2f}, "
+                    f"recall {dr:+.2f}"
+                )
+    print("\nHypothesis alone, by half of the key's achievements (even-indexed tune wm.NEED_Z)")
+    for r in runs:
+        (tp, tr, tn), (rp, rr, rn) = r.halves
+        print(
+            f"{r.spec:<24} tune: precision {tp:.2f} recall {tr:.2f} ({tn} edges)   "
+            f"report: precision {rp:.2f} recall {rr:.2f} ({rn} edges)"
+        )
+    if args.hypothesis_only:
+        print(f"\n(total {time.perf_counter() - t0:.0f}s)")
+        return
+    _plot(runs[0].rows, args.png)
+
+    print("\nOutcome prediction on held-out skill executions")
+    for r in runs:
+        acc = r.acc
+        print(
+            f"{r.spec:<24} n={acc['n']:.0f} ({r.held_episodes} episodes)  success accuracy "
+            f"{acc['accuracy']:.3f}  (majority {acc['majority']:.3f}, data.yaml rules "
+            f"{acc['rules']:.3f})  exact change on {acc['successes']:.0f} successes "
+            f"{acc['delta']:.3f}"
+        )
+
+    print(f"\nEnv steps to the first stone pickaxe (cap {cap}; '-' = not reached)")
+    off_agent = [
+        Agent(model=wm.WorldModel(env=ENV), skills=skills, rng=random.Random(s)) for s in seeds
+    ]
+    results: dict[str, list[int | None]] = {}
+    for r in runs:
+        for mode, vals in r.steps.items():
+            results[f"{mode} {r.spec}"] = vals
+    results["off (no model)"] = [
+        a.steps_to(s, TARGET, use_model=False, cap=cap)
+        for a, s in zip(off_agent, seeds, strict=True)
+    ]
+    width = max(len(n) for n in results) + 2
+    print(f"{'mode':<{width}}" + "".join(f"{s:>6}" for s in seeds) + f"{'reached':>9}{'median':>8}")
     for name, vals in results.items():
         got = [v for v in vals if v is not None]
         med = f"{statistics.median(got):.0f}" if got else "-"
         cells = "".join(f"{v if v is not None else '-':>6}" for v in vals)
-        print(f"{name:<19}{cells}{len(got):>6}/{len(vals):<2}{med:>8}")
+        print(f"{name:<{width}}{cells}{len(got):>6}/{len(vals):<2}{med:>8}")
     print(f"\n(total {time.perf_counter() - t0:.0f}s)")
 
 

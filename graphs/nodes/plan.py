@@ -191,7 +191,9 @@ def _imagine(
 
     session = ctx.env
     model = wm.shared(session.env_id)
-    exchanges = wm.hypothesise(ctx.llm, model, target, wm.vocab_for(session.env_id))
+    exchanges = wm.hypothesise(
+        ctx.llm, model, target, wm.vocab_for(session.env_id), scorer=ctx.scorer
+    )
     if exchanges:
         wm.save(model)
     known = session.known_kinds()

@@ -299,3 +299,30 @@ def test_learned_mode_from_empty_model_reaches_wood_pickaxe_and_learns_its_branc
     assert m.edge("make_wood_pickaxe", "consumes", "wood").amount == 1
     assert m.edge("make_wood_pickaxe", "nearby", "table").status == "verified"
     assert m.edge("collect_wood", "nearby", "tree").status == "verified"
+
+
+def test_scored_needs_clear_the_threshold_and_never_name_the_product() -> None:
+    z = {
+        "consumes": {"wood": 3.0, "wood_pickaxe": 5.0, "stone": 1.0},
+        "tool": {"wood_pickaxe": 4.0, "stone_pickaxe": 0.5},
+        "nearby": {"table": 2.5, "tree": 2.4, "water": 2.3, "grass": -1.0},
+    }
+    needs = wm.needs_from_scores(z, "make_wood_pickaxe", {"wood_pickaxe"})
+    assert needs.consumes == ["wood"]  # the product is neither used up nor held
+    assert needs.tools == []  # stone_pickaxe is under the threshold
+    assert needs.nearby == ["table", "tree"]  # at most NEED_TOP["nearby"], best first
+    assert wm.needs_from_scores(z, "make_wood_pickaxe", puts={"table"}).nearby == ["tree", "water"]
+
+
+def test_hypothesise_by_likelihood_with_the_embedded_scorer() -> None:
+    from agents.llm import make_scorer
+
+    vocab = wm.vocab_for("crafter")
+    m = wm.WorldModel(env="crafter", vitals=list(vocab.vitals))
+    exchanges = wm.hypothesise(None, m, "collect_wood", vocab, scorer=make_scorer("embedded"))
+    assert len(exchanges) == 1 and "to collect wood, the player" in exchanges[0].prompt
+    assert m.edge("collect_wood", "nearby", "tree") is not None
+    assert m.edge("collect_wood", "consumes", "wood") is None
+    none = wm.WorldModel(env="crafter", vitals=list(vocab.vitals))
+    wm.hypothesise(None, none, "collect_wood", vocab, scorer=make_scorer("none"))
+    assert none.edges == [] and none.hypothesised == ["collect_wood"]  # uniform: no edge
