@@ -193,6 +193,16 @@ def _infeasible_extra(
         placed = name.removeprefix("place_")
         if name.startswith("place_") and placed in known and placed in ("table", "furnace"):
             return f"already done: a {placed} is known"
+        items = getattr(rules, "items", {})
+        full = [
+            item
+            for item in req.gives
+            if name.startswith("collect_")
+            and isinstance(items.get(item), dict)
+            and inventory.get(item, 0) >= int(items[item].get("max", 1 << 30))
+        ]
+        if full:  # nothing more can be collected: the step could never succeed
+            return f"impossible now: {full[0].replace('_', ' ')} is at its maximum"
     try:
         needs = _own_needs(rules, name, inventory, known)
     except (ValueError, RecursionError) as e:

@@ -126,3 +126,36 @@ def test_compound_run_killed_then_resumed_ends_as_uninterrupted(tmp_path, monkey
         {"seed": 0},
     )
     _check(case, [(18, 0.05)], tmp_path, monkeypatch)
+
+
+def test_counted_then_state_goal_pursues_the_stat_after_the_amount() -> None:
+    # Wood up to its maximum, then drink until full: the second plan pursues collect_drink to
+    # 9, and the model's extra collect_wood (wood is at its maximum, it could never succeed)
+    # is dropped by the rules instead of failing every replan.
+    summary, _ = _run(
+        "collect 9 wood and then drink until you are full",
+        {"target": "collect_wood", "subgoals": ["collect_wood"]},
+    )
+    assert summary.outcome == "achieved", summary.message
+    plans = _plans(summary.run_id)
+    assert plans[0]["plan"][-1] == {"name": "collect_wood", "need": {"wood": 9}}
+    assert len(plans) == 2  # drink fell below 9 while collecting (it does on seed 0)
+    assert plans[1]["plan"] == [{"name": "collect_drink", "need": {"drink": 9}}]
+    assert "dropped collect_wood: impossible now: wood is at its maximum" in plans[1]["message"]
+    assert [c["met"] for c in _end(summary.run_id)["conditions"]] == [True, True]
+
+
+def test_rules_drop_a_collect_step_whose_item_is_at_its_maximum() -> None:
+    from agents import planner
+    from envs import crafter
+
+    proposal = planner.PlanProposal(target="collect_drink", subgoals=["collect_wood"])
+    plan, notes = planner.repair(
+        proposal, "collect_drink", crafter.load_rules(), {"wood": 9, "drink": 5}
+    )
+    assert [s.name for s in plan] == ["collect_drink"]
+    assert notes == ["dropped collect_wood: impossible now: wood is at its maximum"]
+    plan, notes = planner.repair(
+        proposal, "collect_drink", crafter.load_rules(), {"wood": 8, "drink": 5}
+    )
+    assert [s.name for s in plan] == ["collect_wood", "collect_drink"] and not notes
