@@ -331,7 +331,15 @@ def spec_for_run(goal: str, env_id: str, rules: Any) -> GoalSpec | None:
     if len(spec.conditions) == 1 and not spec.unread and isinstance(one, Achieve):
         if one.times == 1:
             return None
+    # Being next to a kind of object is no condition here yet: the words would read "place a
+    # furnace next to the table" as place_furnace alone, so the part is named, not dropped.
+    spec.unread.extend(m.group().strip() for m in _NEXT_TO.finditer(goal))
     return spec
+
+
+_NEXT_TO = re.compile(
+    r"\b(?:next to|near|beside|close to)\b[^,;.]*|[^、。とを]*(?:の隣|の近く|のそば)"
+)
 
 
 def refusal(spec: GoalSpec, rules: Any) -> str:

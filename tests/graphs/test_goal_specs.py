@@ -159,3 +159,13 @@ def test_rules_drop_a_collect_step_whose_item_is_at_its_maximum() -> None:
         proposal, "collect_drink", crafter.load_rules(), {"wood": 8, "drink": 5}
     )
     assert [s.name for s in plan] == ["collect_wood", "collect_drink"] and not notes
+
+
+def test_next_to_part_is_refused_not_dropped() -> None:
+    # "next to the table" is no condition the reader knows: named, not silently dropped.
+    summary, _ = _run(
+        "make a stone pickaxe, then place a furnace next to the table",
+        {"target": "make_stone_pickaxe", "subgoals": ["make_stone_pickaxe"]},
+    )
+    assert summary.outcome == "not_achievable" and summary.env_steps == 0
+    assert "not understood: 'next to the table'" in summary.message
