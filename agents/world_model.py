@@ -406,7 +406,7 @@ NEED_RELATIONS: dict[str, str] = {
 """The sentence each kind of need is scored in (``agents/prompts/world_model_need.md``)."""
 NEED_TOP = {"consumes": 3, "tool": 1, "nearby": 2}
 """At most this many needs of each kind per achievement (the schema's bounds)."""
-NEED_Z = {"consumes": 1.75, "tool": 2.0, "nearby": 2.25}
+NEED_Z = {"consumes": 1.75, "tool": 2.0, "nearby": 0.75}
 """A candidate becomes a need when its calibrated score is this many standard deviations
 above the mean over all candidates of its kind. Chosen (best F1) on the even-indexed
 achievements of ``benchmarks/world_model.py``'s answer key with the embedded SmolLM2; the
@@ -487,6 +487,8 @@ def hypothesise(
     """
     if not vocab.needables or not vocab.kinds:
         return []
+    if not callable(getattr(scorer, "score", None)):
+        scorer = None  # a scorer without log-likelihoods (a stand-in): the chat model answers
     schema = _needs_schema(vocab)
     structured = llm.with_structured_output(schema) if scorer is None else None
     queue = [target]

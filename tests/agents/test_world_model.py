@@ -319,7 +319,9 @@ def test_hypothesise_by_likelihood_with_the_embedded_scorer() -> None:
 
     vocab = wm.vocab_for("crafter")
     m = wm.WorldModel(env="crafter", vitals=list(vocab.vitals))
-    exchanges = wm.hypothesise(None, m, "collect_wood", vocab, scorer=make_scorer("embedded"))
+    exchanges = wm.hypothesise(
+        None, m, "collect_wood", vocab, max_calls=1, scorer=make_scorer("embedded")
+    )
     assert len(exchanges) == 1 and "to collect wood, the player" in exchanges[0].prompt
     assert m.edge("collect_wood", "nearby", "tree") is not None
     assert m.edge("collect_wood", "consumes", "wood") is None
