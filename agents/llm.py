@@ -341,6 +341,9 @@ def make_chat_model(spec: str = "embedded", **kw: Any) -> BaseChatModel:
         return model
     from agents._llm_remote import make_remote_chat_model
 
+    # Greedy by default, as the embedded model is: servers sample at their own default
+    # temperature otherwise, so the same run would plan differently and miss the cache.
+    kw.setdefault("temperature", 0)
     model = make_remote_chat_model(backend, arg, **kw)
     model.cache = _resolve_cache(cache, kw.get("temperature") == 0)
     return model
