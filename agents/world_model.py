@@ -406,24 +406,18 @@ NEED_RELATIONS: dict[str, str] = {
 """The sentence each kind of need is scored in (``agents/prompts/world_model_need.md``)."""
 NEED_TOP = {"consumes": 3, "tool": 1, "nearby": 2}
 """At most this many needs of each kind per achievement (the schema's bounds)."""
-NEED_Z = {"consumes": 1.75, "tool": 2.0, "nearby": 0.75}
+NEED_Z = {"consumes": 1.5, "tool": 2.25, "nearby": 1.5}
 """A candidate becomes a need when its calibrated score is this many standard deviations
-above the mean over all candidates of its kind. Chosen (best F1) on the even-indexed
+above its mean over the env's achievements. Chosen (best F1) on the even-indexed
 achievements of ``benchmarks/world_model.py``'s answer key with the embedded SmolLM2; the
 benchmark reports the odd-indexed ones apart."""
 
 
-def score_needs(
-    scorer: Any, env: str, achievement: str, vocab: Vocab
-) -> tuple[dict[str, dict[str, float]], str]:
-    """Calibrated scores of every candidate need of ``achievement``, per kind.
-
-    For each kind, every name in the vocabulary is scored as the continuation of "In the
-    game <env>, to <achievement>, the player <relation>" minus its score without the
-    achievement (pointwise mutual information: what the achievement adds), then
-    standardised over the candidates. Returns the scores and the prompts, for the trace.
-    """
-    game = env.split("-", 1)[0].capitalize()
+def _pmi_needs(
+    scorer: Any, game: str, achievement: str, vocab: Vocab
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Per kind, each candidate's log-likelihood after "In the game <env>, to <achievement>,
+    the player <relation>" minus that without the achievement; and the prompts."""
     purpose = f" to {achievement.replace('_', ' ')},"
     out: dict[str, dict[str, float]] = {}
     prompts = []
@@ -432,10 +426,33 @@ def score_needs(
         prompt = render("world_model_need", env=game, purpose=purpose, relation=relation)
         baseline = render("world_model_need", env=game, purpose="", relation=relation)
         raw = scorer.score(prompt, [" " + n.replace("_", " ") for n in names], baseline=baseline)
-        mean = sum(raw) / len(raw)
-        sd = (sum((x - mean) ** 2 for x in raw) / len(raw)) ** 0.5
-        out[kind] = {n: (x - mean) / sd if sd > 0 else 0.0 for n, x in zip(names, raw, strict=True)}
+        out[kind] = dict(zip(names, raw, strict=True))
         prompts.append(prompt)
+    return out, prompts
+
+
+def score_needs(
+    scorer: Any, env: str, achievement: str, vocab: Vocab
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Calibrated scores of every candidate need of ``achievement``, per kind.
+
+    Each name in the vocabulary is scored as the continuation of "In the game <env>, to
+    <achievement>, the player <relation>" minus its score without the achievement (pointwise
+    mutual information: what the achievement adds); then each (kind, name) is standardised
+    over all the env's achievements, so a name the model links to every achievement alike
+    ("table") counts only where it stands out. Returns the scores and the target's prompts.
+    """
+    game = env.split("-", 1)[0].capitalize()
+    every = {a: _pmi_needs(scorer, game, a, vocab)[0] for a in vocab.achievements}
+    mine, prompts = _pmi_needs(scorer, game, achievement, vocab)
+    out: dict[str, dict[str, float]] = {}
+    for kind, by_name in mine.items():
+        out[kind] = {}
+        for name, x in by_name.items():
+            col = [every[a][kind][name] for a in every]
+            mean = sum(col) / len(col)
+            sd = (sum((c - mean) ** 2 for c in col) / len(col)) ** 0.5
+            out[kind][name] = (x - mean) / sd if sd > 0 else 0.0
     return out, "\n".join(prompts)
 
 
