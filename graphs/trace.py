@@ -35,6 +35,7 @@ def _state_types() -> list[type | tuple[str, str]]:
     """The state's classes; registering them lets checkpoints reload without warnings. The
     value types live in ``envs.values``; checkpoints written before they moved name them
     ``graphs.state.X`` (still importable there), so those names are allowed too."""
+    from agents import goal_spec
     from envs import values
     from graphs import state as state_mod
 
@@ -46,7 +47,20 @@ def _state_types() -> list[type | tuple[str, str]]:
         values.Decision,
         values.StepRecord,
     ]
-    return [*moved, *(("graphs.state", t.__name__) for t in moved), state_mod.AgentState]
+    spec = [
+        goal_spec.GoalSpec,
+        goal_spec.Achieve,
+        goal_spec.Have,
+        goal_spec.Vital,
+        goal_spec.Survive,
+        goal_spec.ConditionState,
+    ]
+    return [
+        *moved,
+        *(("graphs.state", t.__name__) for t in moved),
+        *spec,
+        state_mod.AgentState,
+    ]
 
 
 class RunNotFound(LookupError):

@@ -64,3 +64,20 @@ def test_subgoal_met_is_the_verifiers_check() -> None:
     for sub, base, ach, inv, want in cases:
         assert values.subgoal_met(sub, base, ach, inv) is want
         assert check(sub, base, ach, inv) is want
+
+
+def test_a_goal_spec_in_the_state_reloads_as_itself(caplog: pytest.LogCaptureFixture) -> None:
+    from agents.goal_spec import Achieve, ConditionState, GoalSpec, Have
+
+    serde = JsonPlusSerializer(allowed_msgpack_modules=_state_types())
+    spec = GoalSpec(
+        conditions=[Achieve(name="make_wood_pickaxe", times=1), Have(item="wood", at_least=5)]
+    )
+    with caplog.at_level(logging.WARNING):
+        back = serde.loads_typed(serde.dumps_typed(spec))
+        state_back = serde.loads_typed(
+            serde.dumps_typed([ConditionState(condition="wood >= 5", met=False, seen="3")])
+        )
+    assert isinstance(back, GoalSpec) and back == spec
+    assert isinstance(state_back[0], ConditionState)
+    assert "Blocked deserialization" not in caplog.text
