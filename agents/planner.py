@@ -3,39 +3,24 @@
 A 135M model reads goals well enough but cannot judge (DESIGN.md), so its proposal is
 validated twice: the target must be supported by the goal's own words (grounding), and the
 subgoal list is rolled through the rules (`rules.prerequisites`): what the target needs and
-the proposal lacks is inserted, what it does not need is dropped. Both the raw proposal and
-the repaired plan go to the trace.
+the proposal lacks is inserted where it is needed, and a proposed step is dropped only when
+the rules show it impossible, done or past the target; the model's order stands where the
+rules leave it free. Both the raw proposal and the repaired plan go to the trace.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, create_model
 
 from agents._prompts import render
+from envs import goal_vocab
 from envs.values import LLMExchange, Subgoal
 
 NONE = "none"
 MAX_SUBGOALS = 6
-_STOP = {
-    "a",
-    "an",
-    "the",
-    "some",
-    "of",
-    "to",
-    "and",
-    "then",
-    "me",
-    "my",
-    "your",
-    "for",
-    "it",
-    "with",
-}
 # Achievement words that are verbs or filler: a target is supported when its other words
 # (the things it is about) all appear in the goal.
 _VERBS = {"collect", "make", "place", "eat", "defeat", "wake"}
@@ -56,25 +41,12 @@ class PlanProposal(BaseModel):
     subgoals: list[str]
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    for suffix in ("en", "s"):  # wooden -> wood, pickaxes -> pickaxe
-        if word.endswith(suffix) and len(word) > len(suffix) + 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def goal_words(goal: str) -> set[str]:
-    """Content words of a goal, lightly stemmed."""
-    return {_stem(w) for w in re.findall(r"[a-zA-Z]+", goal) if w.lower() not in _STOP}
-
-
 def supports(goal: str, target: str) -> bool:
     """Whether the goal's words name what `target` is about (e.g. 'stone pickaxe')."""
-    words = goal_words(goal)
+    words = goal_vocab.words(goal)
     if target in _SYNONYMS and words & _SYNONYMS[target]:
         return True
-    nouns = {_stem(w) for w in target.split("_")} - _VERBS
+    nouns = {goal_vocab.stem(w) for w in target.split("_")} - _VERBS
     return bool(nouns) and nouns <= words
 
 
@@ -85,7 +57,7 @@ def ground_target(goal: str, proposed: str, targets: list[str]) -> tuple[str | N
     """
     if proposed in targets and supports(goal, proposed):
         return proposed, "llm"
-    words = goal_words(goal)
+    words = goal_vocab.words(goal)
     supported = [t for t in targets if supports(goal, t)]
     if not supported:
         return None, "none"

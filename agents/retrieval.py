@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from agents.affordance import skill_phrase
+from envs.goal_vocab import words
 from skills import mendako_home, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _words(text: str) -> set[str]:
-    from agents.planner import goal_words
-
-    return {w for w in goal_words(text) if len(w) > 2}
+    return {w for w in words(text) if len(w) > 2}
 
 
 def _overlap(a: str, b: str) -> float:

@@ -15,12 +15,13 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["GoalVocabulary", "load", "parse", "words"]
+__all__ = ["GoalVocabulary", "load", "parse", "stem", "words"]
 
 _STOP = frozenset("a an the some of to and then me my your for it with".split())
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """An English word lower-cased, with a plural or "-en" ending cut (wooden -> wood)."""
     word = word.lower()
     for suffix in ("en", "s"):  # wooden -> wood, pickaxes -> pickaxe
         if word.endswith(suffix) and len(word) > len(suffix) + 3:
@@ -30,20 +31,20 @@ def _stem(word: str) -> str:
 
 def words(goal: str) -> set[str]:
     """Content words of an English goal, lower-cased and lightly stemmed."""
-    return {_stem(w) for w in re.findall(r"[a-zA-Z]+", goal) if w.lower() not in _STOP}
+    return {stem(w) for w in re.findall(r"[a-zA-Z]+", goal) if w.lower() not in _STOP}
 
 
 Key = tuple[tuple[str, ...], ...]
 """A match key: terms that must all appear; each term is a tuple of alternatives."""
 
 
-def _keys(raw: list[list[str]] | None, stem: bool) -> tuple[Key, ...]:
+def _keys(raw: list[list[str]] | None, stemmed: bool) -> tuple[Key, ...]:
     out = []
     for key in raw or []:
         terms = []
         for term in key:
             alts = [a.strip() for a in str(term).split("|") if a.strip()]
-            terms.append(tuple(_stem(a) if stem else a for a in alts))
+            terms.append(tuple(stem(a) if stemmed else a for a in alts))
         out.append(tuple(terms))
     return tuple(out)
 
@@ -111,7 +112,7 @@ def parse(text: str, env: str) -> GoalVocabulary:
         describe={k: str(v["describe"]) for k, v in ach.items()},
         refuse=str(data.get("refuse", "none")),
         refuse_describe=str(data.get("refuse_describe", "none of these goals")),
-        en={k: _keys(v.get("words"), stem=True) for k, v in ach.items()},
-        ja={k: _keys(v.get("ja"), stem=False) for k, v in ach.items()},
+        en={k: _keys(v.get("words"), stemmed=True) for k, v in ach.items()},
+        ja={k: _keys(v.get("ja"), stemmed=False) for k, v in ach.items()},
         examples=tuple((str(g), str(t)) for g, t in data.get("examples", [])),
     )
