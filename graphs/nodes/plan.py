@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents import goal_reader, goal_spec, planner
+from agents import goal_reader, goal_spec, planner, spec_reader
 from agents.prompts import render
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, subgoal_text, update_of
@@ -127,7 +127,7 @@ def _pursue(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     session = ctx.env
     spec, start, update = state.spec, state.spec_start, {}
     if spec is None and state.target is None and ctx.settings.ground_target:
-        spec = goal_spec.spec_for_run(state.goal, session.env_id, session.rules)
+        spec = spec_reader.spec_for_run(state.goal, session.env_id, session.rules)
         if spec is None:
             return {}
         start = {"achievements": dict(session.achievements), "steps": session.steps}
