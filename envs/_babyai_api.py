@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from envs._babyai_nav import Pos, bfs, neighbours
 from envs._budget import StepBudget
+from envs._errors import SkillStop
 
 if TYPE_CHECKING:
     from envs.babyai import BabyAIEnv
@@ -26,11 +27,16 @@ class BabyAIAPI(StepBudget):
     """Primitive actions and navigation over a :class:`~envs.babyai.BabyAIEnv`.
 
     ``budget`` env steps at most (then :class:`BudgetExhausted`); :class:`EpisodeOver` when
-    the episode ends. :meth:`target` says what the mission's current clause asks for.
+    the episode ends. :meth:`target` says what the plan's next step asks for (a mission
+    clause, or a precondition of one). When what the agent sees puts a new step before the
+    one this execution began on (a locked door found on the way), the next action raises
+    :class:`SkillStop` naming it, so the run replans with it.
     """
 
     def __init__(self, env: BabyAIEnv, budget: int, need: dict[str, int] | None = None) -> None:
         super().__init__(env, budget, need)
+        self._watch = env.active_clause().get("name")
+        self._watch_start = env.info["achievements"].get(self._watch, 0) if self._watch else 0
 
     # ------------------------------------------------------------------ state
     @property
@@ -45,8 +51,10 @@ class BabyAIAPI(StepBudget):
         return self.env.memory.pos
 
     def target(self) -> dict[str, Any]:
-        """The mission's first clause not yet done: ``{"verb": "pick_up", "color": "red",
-        "type": "ball", ...}`` (``fixed_color``/``fixed_type`` for ``put_next``)."""
+        """The plan's next step: the mission's first clause not yet done, or a precondition of
+        it (``why`` says which rule): ``{"name": "pick_up_red_ball", "verb": "pick_up",
+        "color": "red", "type": "ball", "loc": None, "why": "", ...}`` (``fixed_color``/
+        ``fixed_type``/``fixed_loc`` for ``put_next``)."""
         return self.env.active_clause()
 
     # ------------------------------------------------------------------ primitives
@@ -55,6 +63,20 @@ class BabyAIAPI(StepBudget):
         5 toggle, 6 done)."""
         self._spend()
         self.env.step(int(action))
+        self._check_plan()
+
+    def _check_plan(self) -> None:
+        """Stop when the plan's next step is no longer the one this execution began on and
+        that one is not done: the rules found something that must come first."""
+        if self._watch is None or self.env.episode_over:
+            return
+        now = self.env.active_clause()
+        if not now or now.get("name") == self._watch:
+            return
+        if self.env.info["achievements"].get(self._watch, 0) > self._watch_start:
+            return  # done: the plan moved on
+        watch, self._watch = self._watch, None  # say it once
+        raise SkillStop(f"{now['name']} must come before {watch}: {now.get('why', '')}")
 
     def left(self) -> None:
         """Turn left."""
@@ -134,17 +156,18 @@ class BabyAIAPI(StepBudget):
         path = bfs(mem.pos, frontier.__contains__, mem.passable)
         self._walk(path)
 
-    def _matches(self, color: str | None, kind: str | None) -> set[Pos]:
-        return set(self.env.memory.find(color, kind))
+    def _matches(self, color: str | None, kind: str | None, loc: str | None = None) -> set[Pos]:
+        return self.env.matching(color, kind, loc)
 
-    def go_to(self, color: str | None, kind: str | None) -> Pos:
-        """Walk next to the nearest seen ``color kind`` (None = any) and face it, exploring
+    def go_to(self, color: str | None, kind: str | None, loc: str | None = None) -> Pos:
+        """Walk next to the nearest seen ``color kind`` (None = any; ``loc``: BabyAI's
+        ``front``/``behind``/``left``/``right`` of the starting pose) and face it, exploring
         until one is seen; returns its cell."""
         mem = self.env.memory
         while True:
             if self.env.success:  # BabyAI's verifier already saw the agent face it
                 return self._front()
-            objs = self._matches(color, kind)
+            objs = self._matches(color, kind, loc)
             stands = {n for o in objs for n in neighbours(o) if mem.passable(n)}
             try:
                 path = bfs(mem.pos, stands.__contains__, mem.passable) if stands else None
@@ -163,42 +186,57 @@ class BabyAIAPI(StepBudget):
                 self.face(obj)
             return obj
 
-    def pick_up(self, color: str | None, kind: str | None) -> None:
-        """Go to the nearest ``color kind`` and pick it up (dropping what is held first)."""
+    def pick_up(self, color: str | None, kind: str | None, loc: str | None = None) -> None:
+        """Go to the nearest ``color kind`` and pick it up (dropping what is held first: the
+        agent carries one object)."""
         if self.carrying is not None:
             self.drop_here()
-        self.go_to(color, kind)
+        self.go_to(color, kind, loc)
         self.pickup()
 
     def drop_here(self) -> None:
-        """Drop the carried object on a free cell next to the agent."""
+        """Drop the carried object on a free cell next to the agent, preferring one that is
+        not next to a door (an object there would block the doorway)."""
         mem = self.env.memory
-        for _ in range(4):
-            cell = mem.cells.get(self._front())
-            if cell is not None and cell[0] in ("empty", "floor"):
-                self.drop()
-                return
-            self.right()
-        raise RuntimeError("no free cell around the agent to drop on")
 
-    def open(self, color: str | None) -> None:
-        """Go to the nearest ``color`` door and open it (toggle twice if it was open)."""
-        door = self.go_to(color, "door")
-        if self.env.memory.cells[door][2] == 0:
+        def by_door(p: Pos) -> bool:
+            return any(mem.cells.get(n, ("",))[0] == "door" for n in neighbours(p))
+
+        free = [n for n in neighbours(mem.pos) if mem.cells.get(n, ("",))[0] in ("empty", "floor")]
+        if not free:
+            raise RuntimeError("no free cell around the agent to drop on")
+        self.face(min(free, key=lambda n: (by_door(n), self._turns(n))))
+        self.drop()
+
+    def _turns(self, cell: Pos) -> int:
+        x, y = self.env.memory.pos
+        return min((_VEC[(cell[0] - x, cell[1] - y)] - self.env.memory.direction) % 4, 2)
+
+    def open(self, color: str | None, kind: str = "door", loc: str | None = None) -> None:
+        """Go to the nearest ``color`` door and open it (toggle twice if it was open), or to
+        the nearest ``color`` box and open it (the box gives way to what it holds)."""
+        obj = self.go_to(color, kind, loc)
+        if kind == "door" and self.env.memory.cells[obj][2] == 0:
             self.toggle()  # an open door: close it, so the next toggle is an 'open'
         self.toggle()
 
     def put_next_to(
-        self, color: str | None, kind: str | None, fixed_color: str | None, fixed_kind: str | None
+        self,
+        color: str | None,
+        kind: str | None,
+        fixed_color: str | None,
+        fixed_kind: str | None,
+        loc: str | None = None,
+        fixed_loc: str | None = None,
     ) -> None:
         """Pick up ``color kind`` and drop it on a free cell next to ``fixed_color
         fixed_kind``."""
         mem = self.env.memory
         held = self.carrying
         if held is None or not _fits(held, color, kind):
-            self.pick_up(color, kind)
+            self.pick_up(color, kind, loc)
         while True:
-            fixed = self._matches(fixed_color, fixed_kind)
+            fixed = self._matches(fixed_color, fixed_kind, fixed_loc)
             drops = {
                 n
                 for f in fixed

@@ -29,6 +29,7 @@ from minigrid.envs.babyai.core.verifier import (
 __all__ = [
     "GoalLevel",
     "Leaf",
+    "descs",
     "MissionError",
     "leaf_name",
     "leaves",
@@ -176,7 +177,8 @@ def kind_of(desc: ObjDesc) -> tuple[str | None, str | None]:
 
 
 # ---------------------------------------------------------------------- a level for a goal
-def _descs(instr: Instr) -> list[ObjDesc]:
+def descs(instr: Instr) -> list[ObjDesc]:
+    """Every object description of a mission's clauses, in order."""
     out: list[ObjDesc] = []
     for leaf in leaves(instr):
         i = leaf.instr
@@ -203,14 +205,14 @@ class GoalLevel(RoomGridLevel):
     ) -> None:
         self._template = instr
         self.num_dists = num_dists
-        has_door = any(d.type == "door" for d in _descs(instr))
+        has_door = any(d.type == "door" for d in descs(instr))
         super().__init__(num_rows=1, num_cols=2 if has_door else 1, room_size=room_size, **kwargs)
 
     def gen_mission(self) -> None:
         """Place the described objects, distractors and the agent; set the instruction."""
         self.place_agent(0, 0)
         placed: list[tuple[str, str]] = []
-        for desc in _descs(self._template):
+        for desc in descs(self._template):
             if any(desc.color in (None, c) and desc.type in (None, t) for c, t in placed):
                 continue  # an object already placed answers this description
             color = desc.color or self._rand_elem(COLOR_NAMES)
@@ -221,13 +223,13 @@ class GoalLevel(RoomGridLevel):
             kind = desc.type or self._rand_elem(["ball", "box", "key"])
             self.add_object(0, 0, kind, color)
             placed.append((color, kind))
-        descs = _descs(self._template)
+        named = descs(self._template)
         for _ in range(self.num_dists):
             for _try in range(50):
                 kind = self._rand_elem(["ball", "box", "key"])
                 color = self._rand_elem(COLOR_NAMES)
                 clash = (
-                    any(d.color in (None, color) and d.type in (None, kind) for d in descs)
+                    any(d.color in (None, color) and d.type in (None, kind) for d in named)
                     or (color, kind) in placed
                 )
                 if not clash:

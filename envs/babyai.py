@@ -16,17 +16,20 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+from minigrid.core.constants import DIR_TO_VEC
 
 from envs._babyai_api import BabyAIAPI
 from envs._babyai_mission import (
     GoalLevel,
     Leaf,
     MissionError,
+    descs,
     leaves,
     mission_name,
     parse_goal,
 )
-from envs._babyai_nav import VIEW, ViewMemory, view_to_world
+from envs._babyai_nav import VIEW, Pos, ViewMemory, neighbours, view_to_world
+from envs._babyai_rules import Step, preconditions
 from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
 from envs.contract import EnvAdapter
 
@@ -89,26 +92,36 @@ class BabyAIRules:
 
     def missing(self, name: str, inventory: dict[str, int], known_kinds: set[str]) -> list[str]:
         """Why a skill for ``name`` (a clause kind such as ``pick_up``, or a subgoal name)
-        cannot act now: the mission's next clause is of another kind, or it is done."""
+        cannot act now: the plan's next step (a mission clause, or a precondition of one such
+        as fetching the key of a locked door) is of another kind, or the mission is done."""
         del inventory, known_kinds  # skills explore for what they have not seen
         active = self._env.active_clause()
         if not active:
             return ["the mission is complete"]
         if name in VERBS and name != active["verb"]:
-            return [f"the next clause is {active['name']} ({active['verb']})"]
+            why = f": {active['why']}" if active.get("why") else ""
+            return [f"the next step is {active['name']} ({active['verb']}){why}"]
         return []
 
     def prerequisites(
         self, target: str, inventory: dict[str, int], known: Any = frozenset()
     ) -> list[tuple[str, dict]]:
-        """The clauses still to do, in order, up to ``target`` (a clause or the mission)."""
+        """The steps still to do, in order, up to ``target`` (a clause or the mission): the
+        mission's clauses, and before the next one the preconditions the object rules
+        (``envs/data/babyai_rules.yaml``) give over what the agent has seen: the key of a
+        locked door on the way, an object to move out of a doorway, a box that may hide a
+        key (:func:`envs._babyai_rules.preconditions`). Later clauses get theirs when they
+        come next (what they need is not seen yet)."""
         del inventory, known
         todo = [leaf.name for leaf in self._env.leaves() if not leaf.done]
+        pre = [s.name for s in self._env.plan_steps()[:-1]]
         if target == self._env.mission_name and len(self._env.leaves()) > 1:
-            return [(n, {}) for n in todo[:-1]] + [(target, {})]
-        if target in todo:
-            return [(n, {}) for n in todo[: todo.index(target) + 1]]
-        return [(target, {})]
+            chain = [*pre, *todo[:-1], target]
+        elif target in todo:
+            chain = [*pre, *todo[: todo.index(target) + 1]]
+        else:
+            chain = [target]
+        return [(n, {}) for n in chain]
 
 
 class BabyAIEnv(gymnasium.Env):
@@ -148,6 +161,8 @@ class BabyAIEnv(gymnasium.Env):
         self._obs: dict[str, Any] | None = None
         self._info: dict[str, Any] = {}
         self._achievements: dict[str, int] = {}
+        self._start: tuple[Pos, int] | None = None
+        self._plan_cache: tuple[Any, list[Step]] = (None, [])
         self.rules = BabyAIRules(self)
 
     # ------------------------------------------------------------------ gymnasium API
@@ -163,8 +178,10 @@ class BabyAIEnv(gymnasium.Env):
         self.episode_over = False
         self.success = False
         self.memory.reset()
+        self._plan_cache = (None, [])
         self._achievements = dict.fromkeys(self.rules.subgoals, 0)
         self._info = self._make_info()
+        self._start = (self.memory.pos, self.memory.direction)
         return obs, dict(self._info)
 
     def step(self, action: int) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
@@ -173,15 +190,20 @@ class BabyAIEnv(gymnasium.Env):
             raise RuntimeError("call reset() before step()")
         action = int(action)
         before = {leaf.name for leaf in self.leaves() if leaf.done}
+        held, front = self._env.carrying, self._env.grid.get(*self._env.front_pos)
+        state = front.encode()[2] if front is not None else None
         obs, reward, terminated, truncated, _ = self._env.step(action)
         self.action_log.append(action)
         self._obs = obs
-        self.success = self.success or (terminated and reward > 0)
-        for leaf in self.leaves():
-            if leaf.done and leaf.name not in before:
-                self._achievements[leaf.name] = self._achievements.get(leaf.name, 0) + 1
-        if self.success and not self._achievements.get(self.mission_name):
-            self._achievements[self.mission_name] = 1
+        won = not self.success and terminated and reward > 0
+        self.success = self.success or won
+        # Each name counts once per step, whether an event, a clause or the mission says it.
+        names = set(self._events(action, held, front, state))
+        names |= {leaf.name for leaf in self.leaves() if leaf.done and leaf.name not in before}
+        if won:
+            names.add(self.mission_name)
+        for name in names:
+            self._achievements[name] = self._achievements.get(name, 0) + 1
         self.episode_over = bool(terminated or truncated)
         self._info = self._make_info()
         return obs, float(reward), bool(terminated), bool(truncated), dict(self._info)
@@ -215,8 +237,8 @@ class BabyAIEnv(gymnasium.Env):
         """The mission's clauses in order, each marked done by BabyAI's verifier state."""
         return leaves(self._env.instrs, done=self.success)
 
-    def active_clause(self) -> dict[str, Any]:
-        """The first clause not yet done (empty when the mission is complete)."""
+    def clause_step(self) -> Step | None:
+        """The first clause not yet done, as a plan step (None when the mission is complete)."""
         from minigrid.envs.babyai.core.verifier import (
             GoToInstr,
             OpenInstr,
@@ -229,17 +251,96 @@ class BabyAIEnv(gymnasium.Env):
                 continue
             i = leaf.instr
             if isinstance(i, PutNextInstr):
-                return {
-                    "name": leaf.name,
-                    "verb": "put_next",
-                    "color": i.desc_move.color,
-                    "type": i.desc_move.type,
-                    "fixed_color": i.desc_fixed.color,
-                    "fixed_type": i.desc_fixed.type,
-                }
+                m, f = i.desc_move, i.desc_fixed
+                return Step(
+                    name=leaf.name,
+                    verb="put_next",
+                    color=m.color,
+                    type=m.type,
+                    loc=m.loc,
+                    fixed_color=f.color,
+                    fixed_type=f.type,
+                    fixed_loc=f.loc,
+                )
             verb = {GoToInstr: "go_to", PickupInstr: "pick_up", OpenInstr: "open"}[type(i)]
-            return {"name": leaf.name, "verb": verb, "color": i.desc.color, "type": i.desc.type}
-        return {}
+            d = i.desc
+            return Step(name=leaf.name, verb=verb, color=d.color, type=d.type, loc=d.loc)
+        return None
+
+    def plan_steps(self) -> list[Step]:
+        """The next clause and, before it, the preconditions the object rules give over what
+        the agent has seen and holds (``envs._babyai_rules``); empty when the mission is done."""
+        clause = self.clause_step()
+        if clause is None:
+            return []
+        key = (self.step_count, len(self.memory.cells), clause.name)
+        if self._plan_cache[0] != key:
+            held = next(iter(self._info.get("inventory") or {}), None)
+            keep = {(d.color, d.type) for d in descs(self.instrs)}
+            pre = preconditions(self.memory, held, clause, self.matching, keep)
+            self._plan_cache = (key, [*pre, clause])
+        return list(self._plan_cache[1])
+
+    def active_clause(self) -> dict[str, Any]:
+        """The plan's next step as a dict (``name``, ``verb``, ``color``, ``type``, ``why``,
+        ``fixed_color``/``fixed_type`` for ``put_next`` ...): the first clause not yet done,
+        or a precondition of it; empty when the mission is complete."""
+        steps = self.plan_steps()
+        return steps[0].as_dict() if steps else {}
+
+    @property
+    def step_count(self) -> int:
+        """Env steps taken in this episode."""
+        return len(self.action_log)
+
+    def matching(self, color: str | None, kind: str | None, loc: str | None = None) -> set[Pos]:
+        """Seen cells holding a ``color kind`` (None = any); with ``loc`` (``front``,
+        ``behind``, ``left``, ``right``) only those BabyAI's description would mean: in the
+        room the agent started in, on that side of its starting pose (from memory)."""
+        cells = set(self.memory.find(color, kind))
+        if not loc or self._start is None:
+            return cells
+        (sx, sy), d = self._start
+        dx, dy = (int(v) for v in DIR_TO_VEC[d])
+        room = self._start_room()
+        side = {
+            "front": lambda vx, vy: vx * dx + vy * dy > 0,
+            "behind": lambda vx, vy: vx * dx + vy * dy < 0,
+            "left": lambda vx, vy: vx * -dy + vy * dx < 0,
+            "right": lambda vx, vy: vx * -dy + vy * dx > 0,
+        }[loc]
+        return {p for p in cells if p in room and side(p[0] - sx, p[1] - sy)}
+
+    def _start_room(self) -> set[Pos]:
+        """Seen cells joined to the start cell without crossing a wall or a door."""
+        assert self._start is not None
+        start = self._start[0]
+        room, todo = {start}, [start]
+        while todo:
+            p = todo.pop()
+            for n in neighbours(p):
+                cell = self.memory.cells.get(n)
+                if n in room or cell is None or cell[0] in ("wall", "door"):
+                    continue
+                room.add(n)
+                todo.append(n)
+        return room
+
+    def _events(self, action: int, held: Any, front: Any, state: Any) -> list[str]:
+        """What one action did to the object rules' objects: a pick up (of a kind), a door
+        or a box opened (the env's own check of a precondition step)."""
+        env = self._env
+        got = env.carrying
+        names = []
+        if action == 3 and held is None and got is not None:
+            names.append(f"pick_up_{got.color}_{got.type}")
+        if action == 5 and front is not None:
+            now = env.grid.get(*env.front_pos)
+            if front.type == "door" and state != 0 and now is front and now.is_open:
+                names.append(f"open_{front.color}_door")
+            if front.type == "box" and now is not front:
+                names.append(f"open_{front.color}_box")
+        return names
 
     def _make_info(self) -> dict[str, Any]:
         env = self._env

@@ -28,7 +28,7 @@ def _solve(env: babyai.BabyAIEnv, budget: int = 300) -> babyai.BabyAIAPI:
         elif t["verb"] == "pick_up":
             api.pick_up(t["color"], t["type"])
         elif t["verb"] == "open":
-            api.open(t["color"])
+            api.open(t["color"], t.get("type") or "door", t.get("loc"))
         else:
             api.put_next_to(t["color"], t["type"], t["fixed_color"], t["fixed_type"])
     return api

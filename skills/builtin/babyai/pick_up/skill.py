@@ -9,8 +9,9 @@ if TYPE_CHECKING:
 
 
 def run(api: BabyAIAPI) -> None:
-    """Go to the object the mission names and pick it up."""
+    """Go to the object the plan's next step names (the mission's, a key for a locked door,
+    an object in a doorway) and pick it up."""
     t = api.target()
     if t.get("verb") != "pick_up":
         raise RuntimeError(f"the next clause is {t.get('name')}, not pick_up")
-    api.pick_up(t["color"], t["type"])
+    api.pick_up(t["color"], t["type"], t.get("loc"))

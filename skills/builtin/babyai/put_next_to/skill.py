@@ -13,4 +13,6 @@ def run(api: BabyAIAPI) -> None:
     t = api.target()
     if t.get("verb") != "put_next":
         raise RuntimeError(f"the next clause is {t.get('name')}, not put_next_to")
-    api.put_next_to(t["color"], t["type"], t["fixed_color"], t["fixed_type"])
+    api.put_next_to(
+        t["color"], t["type"], t["fixed_color"], t["fixed_type"], t.get("loc"), t.get("fixed_loc")
+    )
