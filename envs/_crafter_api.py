@@ -394,20 +394,55 @@ class CrafterAPI(StepBudget):
                 return False
         return True
 
-    def place(self, item: str) -> bool:
+    def place(self, item: str, next_to: str | None = None) -> bool:
         """Place ``item`` (``"table"``, ``"furnace"``, ``"stone"``, ``"plant"``) on a free
-        faced cell of an allowed material, walking to one if needed. True on success."""
+        faced cell of an allowed material, walking to one if needed; with ``next_to`` (a
+        kind, e.g. ``"table"``), on such a cell with one of the remembered ``next_to`` among
+        its 8 neighbours. True on success."""
         name = f"place_{item}"
         req = self.rules.requirement(name)
         if self.rules.missing(name, self.inventory):
             return False
         counter0 = self.achievements[name]
         for _ in range(5):
-            if not self._facing_free(req.face) and not self.move_toward(req.face, max_steps=30):
+            if next_to is not None:
+                if not self._face_free_beside(req.face, next_to):
+                    return False
+            elif not self._facing_free(req.face) and not self.move_toward(req.face, max_steps=30):
                 return False
             self.act(name)
             if self.achievements[name] > counter0:
                 return True
+        return False
+
+    def _face_free_beside(self, materials: list[str], kind: str, max_steps: int = 60) -> bool:
+        """Walk until facing a free cell of ``materials`` that has a remembered ``kind``
+        among its 8 neighbours. True when facing one."""
+        memory = self.env.memory
+        if not memory.known(kind):
+            return False
+        ok = within_one(memory.mask([kind])) & memory.mask(materials)
+        for p in memory.visible_objects:
+            ok[p] = False
+        grid = ok.tolist()
+        w, h = ok.shape
+
+        def goal(x: int, y: int, dx: int, dy: int) -> bool:
+            tx, ty = x + dx, y + dy
+            return 0 <= tx < w and 0 <= ty < h and grid[tx][ty]
+
+        limit = min(max_steps, self.steps_left)
+        start = self._steps
+        while self._steps - start < limit:
+            if goal(*self.position, *self.facing) and self._facing_free(materials):
+                return True
+            path = self._plan(goal)
+            if path is None:
+                return False
+            if not path:  # there, but a creature stands on the cell: wait for it to go
+                self.noop()
+                continue
+            self._step_along(path, min(limit - (self._steps - start), 12))
         return False
 
     def shelter(self, max_steps: int | None = None) -> bool:

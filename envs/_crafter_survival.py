@@ -8,6 +8,8 @@ stated here as data. Zombies next to the player are the step guard's
 
 from __future__ import annotations
 
+from typing import Any
+
 from envs.contract import Reflex, Survival, SurvivalView
 
 TOP_UP = 6  # drink or food at or below which the player fills up at dusk or when in sight
@@ -114,3 +116,35 @@ class CrafterSurvival(Survival):
         else:
             budget = None
         return Reflex(need=need, skill=skill, stat=stat, level=level, budget=budget)
+
+    # ------------------------------------------------------------------ nights
+    # What a goal to survive the night is checked and pursued by: the env's own daylight
+    # (``CrafterEnv.daylight_at``, crafter's formula), a night being the steps below NIGHT.
+    def night_ends(self, env: Any, start: int, stop: int) -> list[int]:
+        """The env steps in ``(start, stop]`` at which a night ends (daylight back at or above
+        :data:`NIGHT` after a step below it)."""
+        light = [env.daylight_at(s) for s in range(start, stop + 1)]
+        return [start + k for k in range(1, len(light)) if light[k - 1] < NIGHT <= light[k]]
+
+    def nights_ended(self, env: Any, start: int, now: int) -> int:
+        """How many nights ended after env step ``start`` up to ``now``."""
+        return len(self.night_ends(env, start, now)) if now > start else 0
+
+    def night_end(self, env: Any, start: int, nights: int) -> int:
+        """The env step at which the ``nights``-th night after ``start`` ends."""
+        ends: list[int] = []
+        day = 2 * 300  # crafter's day is 300 steps: two days always hold a night's end
+        lo = start
+        while len(ends) < nights:
+            ends += self.night_ends(env, lo, lo + day)
+            lo += day
+        return ends[nights - 1]
+
+    def prepare(self, view: SurvivalView, env: Any, until: int, now: int) -> str | None:
+        """What to get before holding out until env step ``until``: a night falls in the span
+        and the night's reflex (dig into rock and sleep, ``sleep_in_shelter``) needs a
+        pickaxe the player lacks: ``make_wood_pickaxe``. None when nothing is needed."""
+        if view.inventory.get("wood_pickaxe", 0) > 0:
+            return None
+        dark = any(env.daylight_at(s) < NIGHT for s in range(now, min(until, now + 600) + 1))
+        return "make_wood_pickaxe" if dark else None

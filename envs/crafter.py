@@ -209,6 +209,18 @@ class CrafterEnv(gymnasium.Env):
                 break
         return self.info
 
+    def daylight_at(self, step: int) -> float:
+        """The daylight crafter gives at env step ``step`` (its own ``_update_time``, run on
+        that step and undone: the world is left as it was)."""
+        env, world = self._env, self._env._world
+        saved = env._step, world.daylight
+        try:
+            env._step = step
+            env._update_time()
+            return float(world.daylight)
+        finally:
+            env._step, world.daylight = saved
+
     def _local(self) -> tuple[np.ndarray, np.ndarray]:
         world = self._env._world
         px, py = (int(v) for v in self._env._player.pos)
@@ -430,6 +442,36 @@ class CrafterAdapter(EnvAdapter):
         """Whether `kind` is in the 9x7 local view."""
         view = info.get("local_view")
         return view is not None and bool((np.asarray(view) == kind).any())
+
+    def next_to(
+        self, env: CrafterEnv, target: str, placed: str | None = None
+    ) -> list[tuple[int, int]]:
+        """What stands next to a ``target`` (one of the 8 cells around: crafter's own
+        'nearby' for tables and furnaces), read from the 9x7 local view only: the world cells
+        of the ``placed`` kind in view with a ``target`` beside them, or (``placed`` None) the
+        player's own cell when a ``target`` is beside it."""
+        info = env.info
+        view = np.asarray(info["local_view"])
+        mats = np.asarray(info["local_materials"])
+        px, py = info["player_pos"]
+        cx, cy = VIEW[0] // 2, VIEW[1] // 2
+        is_target = (view == target) | (mats == target)
+        if placed is None:
+            cells = [(cx, cy)]
+        else:
+            cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(mats == placed), strict=True)]
+        out = []
+        for i, j in cells:
+            x0, y0 = max(i - 1, 0), max(j - 1, 0)
+            around = is_target[x0 : i + 2, y0 : j + 2].copy()
+            around[i - x0, j - y0] = False  # beside it, not the cell itself
+            if around.any():
+                out.append((px + i - cx, py + j - cy))
+        return out
+
+    def known_cells(self, env: CrafterEnv, kind: str) -> list[tuple[int, int]]:
+        """The world cells of ``kind`` the player has seen (its memory, not the world map)."""
+        return env.memory.positions(kind)
 
     def check_perception(self, info: dict[str, Any]) -> list[str]:
         """Only the 9x7 local view: no whole-world ``semantic``, no array past the view."""
