@@ -33,8 +33,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_command(model: str | Path, port: int, *, n_ctx: int = 4096) -> list[str]:
-    """The command line that serves ``model`` (a GGUF) on ``127.0.0.1:port``."""
+def server_command(
+    model: str | Path, port: int, *, n_ctx: int = 4096, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """The command line that serves ``model`` (a GGUF) on ``127.0.0.1:port``; ``extra``:
+    more of the server's own options (``("--logits_all", "False")``)."""
     return [
         sys.executable,
         "-m",
@@ -47,6 +50,7 @@ def server_command(model: str | Path, port: int, *, n_ctx: int = 4096) -> list[s
         str(port),
         "--n_ctx",
         str(n_ctx),
+        *extra,
     ]
 
 
@@ -100,6 +104,7 @@ def start_llama_server(
     log_path: str | Path | None = None,
     timeout: float = 120.0,
     n_ctx: int = 4096,
+    extra: tuple[str, ...] = (),
 ) -> LlamaServer:
     """Start ``python -m llama_cpp.server`` for ``model`` and wait until it answers.
 
@@ -116,7 +121,7 @@ def start_llama_server(
     log = Path(log_path) if log_path else Path(os.devnull)
     out = open(log, "ab")  # noqa: SIM115 - the child owns it while it runs
     proc = subprocess.Popen(
-        server_command(model, port, n_ctx=n_ctx), stdout=out, stderr=subprocess.STDOUT
+        server_command(model, port, n_ctx=n_ctx, extra=extra), stdout=out, stderr=subprocess.STDOUT
     )
     out.close()
     server = LlamaServer(proc, port, log)

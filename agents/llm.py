@@ -422,7 +422,9 @@ def make_scorer(
     spec_or_model: str | BaseChatModel = "embedded", *, cache: bool | None = None, **kw: Any
 ) -> Scorer:
     """A scorer for a spec or chat model: full log-likelihood for llama.cpp and transformers,
-    else one labelled multiple-choice call whose ``top_logprobs`` give the distribution."""
+    and for OpenAI-compatible servers whose ``/v1/completions`` proves right
+    (``agents._llm_completion``); else the chat scorer (yes/no per option from
+    ``top_logprobs``, ``agents._llm_remote.ChoiceScorer``)."""
     store = None if cache is False else default_cache()
     model = spec_or_model
     if isinstance(model, str):
@@ -450,7 +452,12 @@ def make_scorer(
         return HFScorer(model.model_path, cache=store)
     from agents._llm_remote import ChoiceScorer
 
-    return ChoiceScorer(model, cache=store)
+    chat = ChoiceScorer(model, cache=store)
+    if getattr(model, "root_client", None) is not None:  # OpenAI-compatible: /v1/completions
+        from agents._llm_completion import CompletionScorer
+
+        return CompletionScorer(model, fallback=chat, cache=store)
+    return chat
 
 
 # --------------------------------------------------------------------------- embeddings

@@ -102,9 +102,53 @@ def test_wrong_model_path_fails_fast_with_cause():
 
 
 # ------------------------------------------------------------------ scoring
-def test_choice_scorer_through_server_is_order_free(llama_server):
+def test_server_scorer_is_full_loglik_and_agrees_with_in_process(llama_server):
+    from agents._llm_completion import CompletionScorer
+    from agents.llm import LlamaCppScorer, embedded_model_path
+
     scorer = make_scorer(_openai(llama_server), cache=False)
-    assert isinstance(scorer, remote.ChoiceScorer)
+    assert isinstance(scorer, CompletionScorer)
+    reference = LlamaCppScorer(embedded_model_path())
+    for prompt, options in [
+        ("Instruction: collect wood\nSkill:", [" collect wood", " place table", " wake up"]),
+        ("Instruction: build a furnace\nSkill:", [" eat cow", " place furnace", " wake up"]),
+    ]:  # fmt: skip
+        got, ref = scorer.score(prompt, options), reference.score(prompt, options)
+        assert scorer.method == "forced_loglik"
+        # the same model's log-likelihood: the same order, within llama.cpp's batch noise
+        assert sorted(range(3), key=got.__getitem__) == sorted(range(3), key=ref.__getitem__)
+        assert got == pytest.approx(ref, abs=0.5)
+    # llama-cpp-python's echo pairs each token with the next position's logits (no BOS)
+    assert "misaligned" in scorer.why_not["echo"]
+
+
+def test_scorer_without_logprobs_says_so_once_and_falls_back(caplog, tmp_path):
+    from agents._llm_completion import CompletionScorer
+    from agents._llm_server import start_llama_server
+    from agents.llm import embedded_model_path
+
+    pytest.importorskip("llama_cpp.server")
+    caplog.set_level(logging.WARNING)
+    # a real server that gives no logprobs at all (as many proxies and hosted APIs)
+    with start_llama_server(
+        embedded_model_path(), log_path=tmp_path / "log", extra=("--logits_all", "False")
+    ) as server:
+        scorer = make_scorer(_openai(server), cache=False)
+        assert isinstance(scorer, CompletionScorer)
+        remote._WARNED.clear()  # once per process: start from none said
+        a = scorer.score("Instruction: collect wood\nSkill:", [" collect wood", " wake up"])
+        b = scorer.score("Instruction: eat cow\nSkill:", [" eat cow", " wake up"])
+        assert scorer.route == "chat" and scorer.method == "votes"
+        said = [r.getMessage() for r in caplog.records]
+        assert sum("no full log-likelihood" in m for m in said) == 1
+        assert sum("fall back to votes" in m for m in said) == 1
+        for scores in (a, b):  # add-one smoothed votes over the 2 orders
+            assert math.isclose(sum(math.exp(s) for s in scores), 1.0)
+    assert server.process.poll() is not None
+
+
+def test_choice_scorer_through_server_is_order_free(llama_server):
+    scorer = remote.ChoiceScorer(_openai(llama_server))
     prompt = "Instruction: collect wood\nSkill:"
     options = [" collect wood", " place table", " wake up"]
     dist = scorer.distribution(prompt, options)
