@@ -8,6 +8,7 @@ the nearest unknown cells when the object has not been seen. No privileged grid 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from envs._babyai_nav import Pos, bfs, neighbours
@@ -66,15 +67,16 @@ class BabyAIAPI(StepBudget):
         self._check_plan()
 
     def _check_plan(self) -> None:
-        """Stop when the plan's next step is no longer the one this execution began on and
-        that one is not done: the rules found something that must come first."""
+        """Stop when a new step now stands before the one this execution began on (still in
+        the plan, not done): the rules found something that must come first."""
         if self._watch is None or self.env.episode_over:
             return
-        now = self.env.active_clause()
-        if not now or now.get("name") == self._watch:
-            return
+        steps = [s.name for s in self.env.plan_steps()]
+        if not steps or steps[0] == self._watch or self._watch not in steps:
+            return  # still next; or no longer in the plan (done, or not needed just now)
         if self.env.info["achievements"].get(self._watch, 0) > self._watch_start:
             return  # done: the plan moved on
+        now = self.env.active_clause()
         watch, self._watch = self._watch, None  # say it once
         raise SkillStop(f"{now['name']} must come before {watch}: {now.get('why', '')}")
 
@@ -159,15 +161,24 @@ class BabyAIAPI(StepBudget):
     def _matches(self, color: str | None, kind: str | None, loc: str | None = None) -> set[Pos]:
         return self.env.matching(color, kind, loc)
 
-    def go_to(self, color: str | None, kind: str | None, loc: str | None = None) -> Pos:
+    def go_to(
+        self,
+        color: str | None,
+        kind: str | None,
+        loc: str | None = None,
+        at: tuple[int, int] | None = None,
+    ) -> Pos:
         """Walk next to the nearest seen ``color kind`` (None = any; ``loc``: BabyAI's
-        ``front``/``behind``/``left``/``right`` of the starting pose) and face it, exploring
-        until one is seen; returns its cell."""
+        ``front``/``behind``/``left``/``right`` of the starting pose; ``at``: that one cell,
+        while memory shows such an object there) and face it, exploring until one is seen;
+        returns its cell."""
         mem = self.env.memory
         while True:
             if self.env.success:  # BabyAI's verifier already saw the agent face it
                 return self._front()
             objs = self._matches(color, kind, loc)
+            if at is not None and tuple(at) in objs:
+                objs = {(int(at[0]), int(at[1]))}
             stands = {n for o in objs for n in neighbours(o) if mem.passable(n)}
             try:
                 path = bfs(mem.pos, stands.__contains__, mem.passable) if stands else None
@@ -186,36 +197,83 @@ class BabyAIAPI(StepBudget):
                 self.face(obj)
             return obj
 
-    def pick_up(self, color: str | None, kind: str | None, loc: str | None = None) -> None:
-        """Go to the nearest ``color kind`` and pick it up (dropping what is held first: the
-        agent carries one object)."""
+    def pick_up(
+        self,
+        color: str | None,
+        kind: str | None,
+        loc: str | None = None,
+        at: tuple[int, int] | None = None,
+    ) -> None:
+        """Go to the nearest ``color kind`` (or the one ``at`` a cell) and pick it up
+        (dropping what is held first: the agent carries one object)."""
         if self.carrying is not None:
             self.drop_here()
-        self.go_to(color, kind, loc)
+        self.go_to(color, kind, loc, at)
         self.pickup()
 
     def drop_here(self) -> None:
-        """Drop the carried object on a free cell next to the agent, preferring one that is
-        not next to a door (an object there would block the doorway)."""
+        """Drop the carried object on a free cell next to the agent where it will not stand
+        in the plan's way (judged from memory), preferring one not next to a door; walk to
+        the nearest such place when there is none around."""
         mem = self.env.memory
+
+        def free(p: Pos) -> bool:
+            return mem.cells.get(p, ("",))[0] in ("empty", "floor")
 
         def by_door(p: Pos) -> bool:
             return any(mem.cells.get(n, ("",))[0] == "door" for n in neighbours(p))
 
-        free = [n for n in neighbours(mem.pos) if mem.cells.get(n, ("",))[0] in ("empty", "floor")]
-        if not free:
+        def good(p: Pos) -> bool:
+            return free(p) and p != mem.pos and not self.env.blocks_way(p)
+
+        for _ in range(self.steps_left + 1):
+            here = [n for n in neighbours(mem.pos) if good(n)]
+            if here:
+                self.face(min(here, key=lambda n: (by_door(n), self._turns(n))))
+                self.drop()
+                return
+            path = self._path_to_drop(good)
+            if not path:
+                break
+            self._walk(path)
+        spare = [n for n in neighbours(mem.pos) if free(n)]
+        if not spare:
             raise RuntimeError("no free cell around the agent to drop on")
-        self.face(min(free, key=lambda n: (by_door(n), self._turns(n))))
+        self.face(min(spare, key=lambda n: (by_door(n), self._turns(n))))
         self.drop()
+
+    def _path_to_drop(self, good: Callable[[Pos], bool]) -> list[Pos]:
+        """The way to the nearest cell next to a ``good`` drop cell (``[]``: none known)."""
+        mem = self.env.memory
+        checked: dict[Pos, bool] = {}
+
+        def spot(p: Pos) -> bool:
+            if len(checked) > 60:
+                return True  # looked far enough: any free place will do
+            if p not in checked:
+                checked[p] = any(good(n) for n in neighbours(p))
+            return checked[p]
+
+        try:
+            return bfs(mem.pos, spot, mem.passable)
+        except LookupError:
+            return []
 
     def _turns(self, cell: Pos) -> int:
         x, y = self.env.memory.pos
         return min((_VEC[(cell[0] - x, cell[1] - y)] - self.env.memory.direction) % 4, 2)
 
-    def open(self, color: str | None, kind: str = "door", loc: str | None = None) -> None:
-        """Go to the nearest ``color`` door and open it (toggle twice if it was open), or to
-        the nearest ``color`` box and open it (the box gives way to what it holds)."""
-        obj = self.go_to(color, kind, loc)
+    def open(
+        self,
+        color: str | None,
+        kind: str = "door",
+        loc: str | None = None,
+        at: tuple[int, int] | None = None,
+    ) -> None:
+        """Go to the nearest ``color`` door (or the one ``at`` a cell) and open it (toggle
+        twice if it was open), or to a ``color`` box and open it (the box gives way to what
+        it holds)."""
+        obj = self.go_to(color, kind, loc, at)
         if kind == "door" and self.env.memory.cells[obj][2] == 0:
             self.toggle()  # an open door: close it, so the next toggle is an 'open'
         self.toggle()

@@ -171,14 +171,21 @@ class _Planner:
         blockers = next((w for w in ways if w), None)
         if blockers is None:
             return self.reveal(what, avoid, depth)
-        return self.clear(blockers[0], avoid, depth)
+        steps: list[Step] = []
+        for b in blockers:  # in the order the way meets them
+            got = self.clear(b, avoid, depth)
+            if got is None:
+                return steps or None
+            steps += [s for s in got if s not in steps]
+        return steps
 
     def clear(self, b: Blocker, avoid: frozenset[Pos], depth: int) -> list[Step] | None:
         """Steps that make the blocker's cell walkable."""
         if b.kind == "object":
             why = f"the {b.color} {b.type} blocks the way (an object in a cell blocks it)"
-            before = self.reach({b.pos}, avoid, f"the {b.color} {b.type}", depth + 1)
-            return [*(before or []), _step("pick_up", b.color, b.type, why, b.pos)]
+            if self._opens(b):  # a box gives way to what it holds: cheaper than carrying
+                return [_step("open", b.color, b.type, f"{why}; opened, it gives way", b.pos)]
+            return [_step("pick_up", b.color, b.type, why, b.pos)]
         key_type, same = _unlock_needs()
         color = b.color if same else None
         door = f"the {b.color} door"
@@ -214,9 +221,7 @@ class _Planner:
         boxes = {
             p
             for p in self.find(None, "box", None)
-            if not any(
-                c in (None, self.memory.cells[p][1]) and t in (None, "box") for c, t in self.keep
-            )
+            if self._opens(Blocker("object", p, self.memory.cells[p][1], "box"))
         }
         for p in sorted(boxes, key=lambda q: _dist(self.memory.pos, q)):
             if route(self.memory, _next_to({p}), avoid) == []:
@@ -224,6 +229,13 @@ class _Planner:
                 why = f"{what} is nowhere in sight and a box may hold it"
                 return [_step("open", color, "box", why, p)]
         return None
+
+    def _opens(self, b: Blocker) -> bool:
+        """Whether toggling the blocker replaces it by its contents and the mission does not
+        name it (a box the mission wants is moved, never opened)."""
+        if object_rules()["toggle"].get(b.type, {}).get("becomes") != "contents":
+            return False
+        return not any(c in (None, b.color) and t in (None, b.type) for c, t in self.keep)
 
     def _holds(self, color: str | None, kind: str) -> bool:
         if self.carrying is None:

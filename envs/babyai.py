@@ -281,6 +281,27 @@ class BabyAIEnv(gymnasium.Env):
             self._plan_cache = (key, [*pre, clause])
         return list(self._plan_cache[1])
 
+    def blocks_way(self, cell: Pos) -> bool:
+        """Whether an object put down on ``cell`` would stand in the way of the plan (the
+        next clause's preconditions would then include moving it), judged from memory."""
+        clause = self.clause_step()
+        if clause is None:
+            return False
+        mem = ViewMemory()
+        mem.cells, mem.pos, mem.direction = (
+            dict(self.memory.cells),
+            self.memory.pos,
+            self.memory.direction,
+        )
+        mem.cells[cell] = ("ball", "grey", 0)
+        keep = {(d.color, d.type) for d in descs(self.instrs)}
+        held: list[str | None] = [None]
+        if clause.verb == "put_next":  # the way there with the object to move in hand, too
+            held.append(f"{clause.color or 'grey'}_{clause.type or 'ball'}")
+        return any(
+            s.pos == cell for h in held for s in preconditions(mem, h, clause, self.matching, keep)
+        )
+
     def active_clause(self) -> dict[str, Any]:
         """The plan's next step as a dict (``name``, ``verb``, ``color``, ``type``, ``why``,
         ``fixed_color``/``fixed_type`` for ``put_next`` ...): the first clause not yet done,
@@ -312,19 +333,23 @@ class BabyAIEnv(gymnasium.Env):
         return {p for p in cells if p in room and side(p[0] - sx, p[1] - sy)}
 
     def _start_room(self) -> set[Pos]:
-        """Seen cells joined to the start cell without crossing a wall or a door."""
+        """Seen cells joined to the start cell without crossing a wall or a door, and the
+        doors in its walls (BabyAI counts a room's walls as part of it)."""
         assert self._start is not None
         start = self._start[0]
-        room, todo = {start}, [start]
+        room, todo, doors = {start}, [start], set()
         while todo:
             p = todo.pop()
             for n in neighbours(p):
                 cell = self.memory.cells.get(n)
-                if n in room or cell is None or cell[0] in ("wall", "door"):
+                if n in room or cell is None or cell[0] == "wall":
+                    continue
+                if cell[0] == "door":
+                    doors.add(n)
                     continue
                 room.add(n)
                 todo.append(n)
-        return room
+        return room | doors
 
     def _events(self, action: int, held: Any, front: Any, state: Any) -> list[str]:
         """What one action did to the object rules' objects: a pick up (of a kind), a door

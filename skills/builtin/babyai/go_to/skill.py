@@ -13,4 +13,4 @@ def run(api: BabyAIAPI) -> None:
     t = api.target()
     if t.get("verb") != "go_to":
         raise RuntimeError(f"the next clause is {t.get('name')}, not go_to")
-    api.go_to(t["color"], t["type"], t.get("loc"))
+    api.go_to(t["color"], t["type"], t.get("loc"), t.get("pos"))

@@ -13,4 +13,4 @@ def run(api: BabyAIAPI) -> None:
     t = api.target()
     if t.get("verb") != "open":
         raise RuntimeError(f"the next clause is {t.get('name')}, not open_door")
-    api.open(t["color"], t.get("type") or "door", t.get("loc"))
+    api.open(t["color"], t.get("type") or "door", t.get("loc"), t.get("pos"))

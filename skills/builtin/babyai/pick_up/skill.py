@@ -14,4 +14,4 @@ def run(api: BabyAIAPI) -> None:
     t = api.target()
     if t.get("verb") != "pick_up":
         raise RuntimeError(f"the next clause is {t.get('name')}, not pick_up")
-    api.pick_up(t["color"], t["type"], t.get("loc"))
+    api.pick_up(t["color"], t["type"], t.get("loc"), t.get("pos"))
