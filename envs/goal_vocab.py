@@ -9,7 +9,7 @@ without one (their goals are read by the planner alone).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -67,6 +67,18 @@ class GoalVocabulary:
     """Achievement -> Japanese match keys (substring terms)."""
     examples: tuple[tuple[str, str], ...]
     """(phrasing, achievement or ``refuse``) shown to the model as a pattern."""
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Kind of object (the env's ``Vocabulary.kinds``) -> the words that name it: English
+    (stemmed) and Japanese (substrings); what "next to ..." may name."""
+
+    def kind(self, text: str) -> str | None:
+        """The kind of object ``text`` names ("the crafting table", 作業台), longest word first."""
+        gw = words(text)
+        named = [
+            (len(w), k) for k, ws in self.kinds.items() for w in ws
+            if (w in gw if w.isascii() else w in text)
+        ]  # fmt: skip
+        return max(named)[1] if named else None
 
     @property
     def achievements(self) -> list[str]:
@@ -115,4 +127,8 @@ def parse(text: str, env: str) -> GoalVocabulary:
         en={k: _keys(v.get("words"), stemmed=True) for k, v in ach.items()},
         ja={k: _keys(v.get("ja"), stemmed=False) for k, v in ach.items()},
         examples=tuple((str(g), str(t)) for g, t in data.get("examples", [])),
+        kinds={
+            str(k): tuple(stem(w) if w.isascii() else w for w in map(str, v))
+            for k, v in (data.get("kinds") or {}).items()
+        },
     )
