@@ -141,10 +141,13 @@ class CrafterSurvival(Survival):
         return ends[nights - 1]
 
     def prepare(self, view: SurvivalView, env: Any, until: int, now: int) -> str | None:
-        """What to get before holding out until env step ``until``: a night falls in the span
-        and the night's reflex (dig into rock and sleep, ``sleep_in_shelter``) needs a
-        pickaxe the player lacks: ``make_wood_pickaxe``. None when nothing is needed."""
-        if view.inventory.get("wood_pickaxe", 0) > 0:
+        """What to get before holding out until env step ``until``: when a night falls in
+        the span, what the night's reflex (dig into rock and seal the mouth with a stone,
+        ``sleep_in_shelter``) needs and the player lacks: a stone in hand, which also means
+        a pickaxe and rock found (``collect_stone``, whose chain has the pickaxe). None when
+        nothing is needed."""
+        inv = view.inventory
+        if inv.get("wood_pickaxe", 0) > 0 and inv.get("stone", 0) > 0:
             return None
         dark = any(env.daylight_at(s) < NIGHT for s in range(now, min(until, now + 600) + 1))
-        return "make_wood_pickaxe" if dark else None
+        return "collect_stone" if dark else None

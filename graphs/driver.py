@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,13 +25,16 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from agents.goal_spec import HOLD
 from agents.llm import make_chat_model, make_scorer
 from agents.rewards import reward_kinds
+from envs.contract import BudgetExhausted, EpisodeOver
 from envs.registry import EnvSession, adapter, base_id
 from graphs.build import build_graph
 from graphs.context import RunContext, RunSettings
 from graphs.nodes import nodes
 from graphs.trace import FrameRecorder, Run, TraceWriter, checkpoint_id, event
+from skills.base import SkillMeta, SkillResult
 from skills.library import SkillLibrary
 
 log = logging.getLogger(__name__)
@@ -172,6 +176,27 @@ class Ledger:
         if self._path.is_file():
             logged = sum(1 for line in self._path.read_text().splitlines() if line.strip())
         self._skip = max(0, logged - done)
+        self.reflexes: Reflexes | None = None
+        """The run driver's survival reflexes (set by :class:`Driver`): what its own skills
+        (:meth:`held`) hold a span with."""
+
+    def held(self, name: str) -> Any:
+        """The run driver's own skill for a subgoal it holds itself (None for any other):
+        :data:`~agents.goal_spec.HOLD` (:class:`Hold`), ``place_<item>_next_to_<kind>``
+        and ``next_to_<kind>`` (:class:`NextTo`)."""
+        if self.reflexes is None:
+            return None
+        if name == HOLD:
+            return Hold(self.reflexes)
+        match = _NEXT_TO.fullmatch(name)
+        if match is None:
+            return None
+        return NextTo(name, match.group("kind"), match.group("item"))
+
+    def get(self, name: str) -> Any:
+        """The skill called `name`: the driver's own (:meth:`held`) or the library's."""
+        own = self.held(name)
+        return own if own is not None else self._library.get(name)
 
     def record(self, name: str, success: bool, *, attempt: int | None = None) -> None:
         """Add one attempt to the skill's history, unless a killed run already had.
@@ -194,7 +219,7 @@ class Ledger:
             f.write(json.dumps({"skill": name, "success": success}) + "\n")
 
     def __iter__(self) -> Any:
-        return iter(self._library)
+        return iter(self._library)  # the driver's own skills are no options of other subgoals
 
     def __len__(self) -> int:
         return len(self._library)
@@ -328,9 +353,12 @@ class Reflexes:
         """The in-skill check: stats about to run out, or night."""
         self(urgent=True)
 
-    def __call__(self, *, urgent: bool = False, log_actions: bool = False) -> None:
+    def __call__(
+        self, *, urgent: bool = False, log_actions: bool = False, limit: int | None = None
+    ) -> None:
         """Run the survival skill the player's state calls for, if any. `log_actions` puts
-        the reflex's actions in its event (a reflex between goals: resume replays them)."""
+        the reflex's actions in its event (a reflex between goals: resume replays them);
+        `limit`: at most this many env steps (a hold's span ends)."""
         if self._busy or self.survival is None:
             return
         session = self.session
@@ -343,6 +371,8 @@ class Reflexes:
             return
         before = session.inventory.get(reflex.stat, 0)
         budget = reflex.budget if reflex.budget is not None else self.settings.skill_budget
+        if limit is not None:
+            budget = max(1, min(budget, limit))
         start = session.steps
         self._busy = True
         try:
@@ -377,6 +407,102 @@ class Reflexes:
                 self.pause_until[str(ev.get("skill"))] = int(ev.get("env_steps", 0)) + pause
 
 
+_NEXT_TO = re.compile(r"(?:place_(?P<item>[a-z]+)_)?next_to_(?P<kind>[a-z_]+)")
+
+
+class Hold:
+    """The run driver's skill for a span to live through or a state only time brings
+    (:data:`~agents.goal_spec.HOLD`: survive N steps, the night, full health): each step the
+    survival reflexes (:class:`Reflexes`, at their ordinary thresholds: drink, food, sleep in
+    a shelter at night, hide when wounded) run what the player's state calls for, else the
+    player waits a step (the API's guard fights a zombie beside it). ``need``: ``{"steps":
+    n}`` to live through, and/or stats to reach (``{"health": 9}``)."""
+
+    def __init__(self, reflexes: Reflexes) -> None:
+        self.reflexes = reflexes
+        self.meta = SkillMeta(
+            name=HOLD,
+            description="stay alive: drink, eat, shelter and sleep as the survival reflexes "
+            "call for, else wait (the run driver's own)",
+        )
+
+    def affordance(self, session: Any) -> float | None:
+        """Always feasible: waiting is."""
+        return 1.0
+
+    def run(self, session: Any, *, budget: int, need: dict[str, int]) -> SkillResult:
+        """Hold until the span has passed and each stat reached, the budget is spent, or the
+        episode ends."""
+        start = session.steps
+        end = start + int(need.get("steps", 0))
+        stats = {k: v for k, v in need.items() if k != "steps"}
+        api = session.api(budget, stats)
+
+        def done() -> bool:
+            inv = session.inventory
+            return session.steps >= end and all(inv.get(k, 0) >= v for k, v in stats.items())
+
+        try:
+            while not done():
+                if session.episode_over:
+                    return SkillResult(steps=session.steps - start, stopped="episode_over")
+                left = budget - (session.steps - start)
+                if left <= 0:
+                    return SkillResult(steps=session.steps - start, stopped="budget")
+                before = session.steps
+                self.reflexes(limit=min(left, end - before) if end > before else left)
+                if session.steps == before:  # nothing called for: wait a step
+                    api.noop()
+        except BudgetExhausted:
+            return SkillResult(steps=session.steps - start, stopped="budget")
+        except EpisodeOver:
+            return SkillResult(steps=session.steps - start, stopped="episode_over")
+        if session.episode_over:
+            return SkillResult(steps=session.steps - start, stopped="episode_over")
+        return SkillResult(steps=session.steps - start, stopped="returned")
+
+
+class NextTo:
+    """The run driver's skill for being next to a kind of object: walk next to one, or (with
+    an item) place the item on a free cell next to one (the env API's ``move_near`` and
+    ``place(item, next_to=kind)``)."""
+
+    def __init__(self, name: str, kind: str, item: str | None) -> None:
+        self.kind, self.item = kind, item
+        what = f"place a {item} next to a {kind}" if item else f"go next to a {kind}"
+        self.meta = SkillMeta(name=name, description=f"{what} (the run driver's own)")
+
+    def affordance(self, session: Any) -> float | None:
+        """Feasible when the player has seen such an object (and holds what placing needs)."""
+        if self.kind not in session.known_kinds():
+            return 0.0
+        if self.item is None:
+            return 1.0
+        missing = session.rules.missing(f"place_{self.item}", session.inventory)
+        return 0.0 if missing else 1.0
+
+    def run(self, session: Any, *, budget: int, need: dict[str, int]) -> SkillResult:
+        """Walk (and place); an error result when it could not."""
+        api = session.api(budget, need)
+        try:
+            if self.item is None:
+                ok = bool(api.move_near(self.kind))
+            else:
+                ok = bool(api.place(self.item, next_to=self.kind))
+        except BudgetExhausted:
+            return SkillResult(steps=api.steps_used, stopped="budget")
+        except EpisodeOver:
+            return SkillResult(steps=api.steps_used, stopped="episode_over")
+        except (AttributeError, TypeError) as e:  # an env whose API cannot do it
+            return SkillResult(steps=api.steps_used, stopped="error", error=str(e))
+        if not ok:
+            what = f"place a {self.item} next to" if self.item else "get next to"
+            return SkillResult(
+                steps=api.steps_used, stopped="error", error=f"could not {what} a {self.kind}"
+            )
+        return SkillResult(steps=api.steps_used, stopped="returned")
+
+
 class Driver:
     """One run folder, one live env episode, the graph: goals go through :meth:`pursue`.
 
@@ -400,6 +526,8 @@ class Driver:
         self.saver = run.checkpointer()
         self.graph = build_graph(self.saver)
         self.reflexes = Reflexes(self.session, context.library, context.settings, self.emit)
+        if isinstance(context.library, Ledger):  # its own skills hold with these reflexes
+            context.library.reflexes = self.reflexes
         self._side: list[dict[str, Any]] | None = None  # while a goal streams
         if reflexes:
             self.session.reflex = self.reflexes.urgent

@@ -53,6 +53,7 @@ def _state_types() -> list[type | tuple[str, str]]:
         goal_spec.Have,
         goal_spec.Vital,
         goal_spec.Survive,
+        goal_spec.Near,
         goal_spec.ConditionState,
     ]
     return [

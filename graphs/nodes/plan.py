@@ -45,7 +45,23 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         )
     pursued = _pursue(state, ctx)
     if "outcome" in pursued:  # a goal of several conditions, refused or already met
-        return pursued
+        reading = pursued.pop("reading", [])
+        return pursued | {"decisions": [*reading, *pursued.get("decisions", [])]}
+    forced = pursued.pop("forced", None)
+    if forced is not None:  # a span or state the run driver holds: forced steps, no model call
+        first = str(pursued.pop("target"))
+        return pursued | {
+            "decisions": [*pursued.pop("reading", []), pursued.pop("decision")],
+            "target": first,
+            "target_start": session.achievements.get(first, 0),
+            "plan": forced,
+            "cursor": 0,
+            "replans": replans,
+            "verdict": None,
+            "progressed": False,
+            "message": f"{forced[-1].text}: held by the run driver's survival reflexes"
+            + (f", after {first} (what its night shelter needs)" if len(forced) > 1 else ""),
+        }
     observation = session.describe()
     names = list(session.rules.achievements)
     proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
@@ -54,7 +70,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     read: list[Decision] = []
     if pursued:  # the spec's next unmet condition is the target (agents.goal_spec)
         target, source = pursued["target"], "spec"
-        read = [pursued.pop("decision")]
+        read = [*pursued.pop("reading", []), pursued.pop("decision")]
     elif ctx.settings.ground_target:
         # The model reads the goal (agents.goal_reader); the env's word match is its fallback.
         reading = goal_reader.read(
@@ -109,6 +125,11 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         need = pursued.pop("need")
         if need and steps and steps[-1].name == target:
             steps[-1] = steps[-1].model_copy(update={"need": {**steps[-1].need, **need}})
+        swap = pursued.pop("swap", None)
+        if swap is not None:  # the placement, next to its object (the driver's own skill)
+            if steps and steps[-1].name == target:
+                steps.pop()
+            steps.append(swap)
         update |= {k: v for k, v in pursued.items() if k != "target"} | {"progressed": False}
     return update
 
@@ -117,7 +138,7 @@ def _states(state: AgentState, session: Any) -> list[goal_spec.ConditionState]:
     """Each condition's state now (empty without a spec)."""
     if state.spec is None:
         return []
-    return goal_spec.check(state.spec, session, state.spec_start)
+    return goal_spec.check(state.spec, session, state.spec_start, state.conditions)
 
 
 def _pursue(state: AgentState, ctx: RunContext) -> dict[str, Any]:
@@ -125,24 +146,30 @@ def _pursue(state: AgentState, ctx: RunContext) -> dict[str, Any]:
     once (first plan), refuse it naming what cannot be pursued, or pick the next unmet
     condition's achievement as the target. Empty for a goal of one achievement."""
     session = ctx.env
-    spec, start, update = state.spec, state.spec_start, {}
+    spec, start = state.spec, state.spec_start
+    update: dict[str, Any] = {}
     if spec is None and state.target is None and ctx.settings.ground_target:
-        spec = spec_reader.spec_for_run(state.goal, session.env_id, session.rules)
-        if spec is None:
+        # The model reads it under the env's schema, the words are its fallback; the reading
+        # (both readers, the rule applied) is the first decision of the run (agents.spec_reader).
+        reading = spec_reader.spec_for_run(
+            state.goal, session.env_id, session.rules, ctx.llm, ctx.scorer
+        )
+        if reading is None:
             return {}
-        start = {"achievements": dict(session.achievements), "steps": session.steps}
-        update = {"spec": spec, "spec_start": start}
-        why = goal_spec.refusal(spec, session.rules)
+        spec, read = reading.spec, spec_reader.decision(reading, session.steps)
+        start = _start(spec, session)
+        update = {"spec": spec, "spec_start": start, "reading": [read]}
+        why = goal_spec.refusal(spec, session.rules, session)
         if why:
             decision = _spec_decision(spec, None, [why], session.steps)
-            return update | {
-                "decisions": [decision],
+            return {k: v for k, v in update.items() if k != "reading"} | {
+                "decisions": [read, decision],
                 "outcome": "not_achievable",
                 "message": f"{NOT_ACHIEVABLE}: {state.goal!r} {spec.message()} ({why})",
             }
     if spec is None:
         return {}
-    states = goal_spec.check(spec, session, start)
+    states = goal_spec.check(spec, session, start, state.conditions)
     index = goal_spec.next_unmet(spec, states)
     if index is None:
         return update | {
@@ -150,17 +177,65 @@ def _pursue(state: AgentState, ctx: RunContext) -> dict[str, Any]:
             "outcome": "achieved",
             "message": f"every condition met: {goal_spec.summary(states)}",
         }
-    got = goal_spec.pursuit(spec.conditions[index], session.rules)
+    condition = spec.conditions[index]
+    got = goal_spec.pursuit(condition, session.rules, session)
     assert not isinstance(got, str), got  # refusal() let only pursuable conditions through
     target, need = got
     notes = [spec.message(), goal_spec.summary(states)]
+    update |= {"condition": index, "conditions": states}
+    if target == goal_spec.HOLD or target.startswith("next_to_"):
+        held = goal_spec.held_subgoal(
+            condition, session, goal_spec.baseline(spec, index, states, start)
+        )
+        prep = _preparation(session, held)
+        steps = [held]
+        if prep is not None:  # the rules' chain to it: forced, as the hold itself is
+            chain, _ = planner.repair(
+                planner.PlanProposal(target=prep, subgoals=[]),
+                prep,
+                session.rules,
+                session.inventory,
+                session.known_kinds(),
+            )
+            steps = [*chain, held]
+            notes.append(f"{held.text} first needs {prep} (the survival reflexes' shelter)")
+        notes.append("forced: " + " > ".join(s.name for s in steps) + " (no model call)")
+        target = prep or held.name
+        return update | {
+            "forced": steps,
+            "target": target,
+            "decision": _spec_decision(spec, target, notes, session.steps),
+        }
+    elif isinstance(condition, goal_spec.Near):
+        update["swap"] = goal_spec.held_subgoal(condition, session, start)
     return update | {
         "target": target,
         "need": need,
-        "condition": index,
-        "conditions": states,
         "decision": _spec_decision(spec, target, notes, session.steps),
     }
+
+
+def _start(spec: goal_spec.GoalSpec, session: Any) -> dict[str, Any]:
+    """Where the spec counts from: achievement counts, env steps, and the cells of each kind
+    a condition will place that the player knows now (``goal_spec.check``'s start)."""
+    start: dict[str, Any] = {"achievements": dict(session.achievements), "steps": session.steps}
+    known = getattr(session.adapter, "known_cells", None)
+    placed = {c.placed for c in spec.conditions if isinstance(c, goal_spec.Near) and c.placed}
+    if placed and callable(known):
+        start["cells"] = {k: [list(p) for p in known(session.env, k)] for k in sorted(placed)}
+    return start
+
+
+def _preparation(session: Any, held: Any) -> str | None:
+    """The achievement a span to live through needs first, by the env's survival contract
+    (Crafter: a pickaxe, when a night falls in the span; its shelter is dug into rock)."""
+    survival = session.adapter.survival()
+    prepare = getattr(survival, "prepare", None)
+    steps = held.need.get("steps")
+    if not steps or not callable(prepare):
+        return None
+    prep = prepare(session, session.env, session.steps + steps, session.steps)
+    return prep if prep in session.rules.achievements else None
 
 
 def _spec_decision(

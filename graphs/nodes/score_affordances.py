@@ -19,6 +19,10 @@ def score_affordances(state: AgentState, runtime: Runtime[RunContext]) -> dict[s
     subgoal = state.subgoal
     assert subgoal is not None, "routed to score_affordances without a subgoal"
     skills = list(ctx.library)
+    held = getattr(ctx.library, "held", None)
+    own = held(subgoal.name) if callable(held) else None
+    if own is not None:  # a subgoal the run driver holds (``goal_spec.HOLD``): its own skill
+        skills = [own]
     steps = int(getattr(ctx.env, "steps", 0))
     scores, exchange, decision = affordance.rank(
         ctx.scorer,

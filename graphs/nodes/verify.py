@@ -31,9 +31,11 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         stopped=state.last_stopped,
         error=state.last_error,
     )
-    if ctx.settings.reward != "programmatic":
+    if state.spec is not None and _held(ctx, subgoal.name):
+        verdict = _held_verdict(state, ctx, subgoal)
+    elif ctx.settings.reward != "programmatic":
         verdict = _language_verdict(verdict, state, ctx)
-    if state.chosen is not None:
+    if state.chosen is not None and not _held(ctx, state.chosen):
         ctx.library.record(state.chosen, verdict.success, attempt=len(state.history))
         skill = ctx.library.get(state.chosen)
         feedback = getattr(skill, "feedback", None)
@@ -69,7 +71,7 @@ def _spec_next(state: AgentState, ctx: RunContext, verdict: Verdict) -> dict[str
     pursued now holds (or its achievement rose, for one wanted N times), plan the next."""
     assert state.spec is not None
     session = ctx.env
-    states = goal_spec.check(state.spec, session, state.spec_start)
+    states = goal_spec.check(state.spec, session, state.spec_start, state.conditions)
     line = goal_spec.summary(states)
     update: dict[str, Any] = {"conditions": states, "progressed": False}
     if goal_spec.next_unmet(state.spec, states) is None:
@@ -83,11 +85,39 @@ def _spec_next(state: AgentState, ctx: RunContext, verdict: Verdict) -> dict[str
     rose = state.target is not None and session.achievements.get(state.target, 0) > (
         state.target_start
     )
-    if pursued is not None and (states[i].met or (isinstance(pursued, goal_spec.Achieve) and rose)):
+    # Progress, so the next plan is no replan: the pursued condition met; its achievement
+    # rose (one wanted N times), or a preparation's or placement's did (plan it afresh); a
+    # span held for a while (the driver holds the rest next).
+    stepped = not isinstance(pursued, goal_spec.Have | goal_spec.Vital) and rose
+    held = _held(ctx, state.subgoal.name if state.subgoal else "") and state.last_steps > 0
+    if pursued is not None and (states[i].met or stepped or held):
         return update | {"cursor": len(state.plan), "progressed": True}
     if verdict.success:
         update["cursor"] = state.cursor + 1
     return update
+
+
+def _held(ctx: RunContext, name: str) -> bool:
+    """Whether the run driver holds this subgoal itself (``goal_spec.HOLD``, placements next
+    to an object): its own skill, no library history."""
+    held = getattr(ctx.library, "held", None)
+    return callable(held) and held(name) is not None
+
+
+def _held_verdict(state: AgentState, ctx: RunContext, subgoal: Any) -> Verdict:
+    """A held subgoal succeeded when the player is alive and the hold reached its end (its
+    span lived through, its stat reached, the thing placed next to its object)."""
+    session = ctx.env
+    alive = not session.episode_over
+    ok = alive and state.last_stopped == "returned" and not state.last_error
+    why = f"{subgoal.text}: {'done' if ok else 'not done'} after {state.last_steps} steps"
+    if not alive:
+        why += "; the episode ended"
+    elif state.last_error:
+        why += f"; {state.last_error}"
+    elif state.last_stopped == "budget":
+        why += "; the skill's step budget ran out first"
+    return Verdict(success=ok, reward=float(ok), critique=why)
 
 
 _MODELS: dict[tuple[Any, ...], Any] = {}
