@@ -27,6 +27,7 @@ import contextlib
 import io
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -99,8 +100,17 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, c - h), min(1.0, c + h)
 
 
-def run_bot(level: str, seed: int) -> Episode:
-    """BabyAI's own bot (minigrid's ``BabyAIBot``, full grid) on ``level`` and ``seed``."""
+class _BotTimeout(Exception):
+    """The bot's own planning did not return in time (it can loop forever on some levels)."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _BotTimeout()
+
+
+def run_bot(level: str, seed: int, timeout: int = 10) -> Episode:
+    """BabyAI's own bot (minigrid's ``BabyAIBot``, full grid) on ``level`` and ``seed``; an
+    episode whose planning takes longer than ``timeout`` seconds counts as a failure."""
     import gymnasium
     from minigrid.utils.baby_ai_bot import BabyAIBot
 
@@ -110,6 +120,8 @@ def run_bot(level: str, seed: int) -> Episode:
         env.reset(seed=seed)
     bot = BabyAIBot(env)
     success, steps, note = False, 0, ""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(timeout)
     try:
         while True:
             action = bot.replan()
@@ -118,8 +130,13 @@ def run_bot(level: str, seed: int) -> Episode:
             if terminated or truncated:
                 success = bool(terminated and float(reward) > 0)
                 break
+    except _BotTimeout:
+        note = f"the bot's planning ran past {timeout}s (after {steps} steps)"
     except Exception as e:  # the bot's own failures are its result, not ours
         note = f"{type(e).__name__}: {str(e)[:60]}"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
     env.close()
     return Episode(level, "bot", seed, success, steps, time.perf_counter() - t0, note)
 
@@ -207,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="1000-1009", help="seeds, e.g. 1000-1009 (default) or 0,1,2")
     ap.add_argument("--llm", default="none", help="comma list of backends (default: none)")
     ap.add_argument("--no-bot", action="store_true", help="leave BabyAI's bot out")
+    ap.add_argument("--bot-timeout", type=int, default=10, help="seconds per bot episode")
     ap.add_argument("--max-replans", type=int, default=3)
     ap.add_argument("--skill-budget", type=int, default=400)
     ap.add_argument("--max-env-steps", type=int, default=10_000)
@@ -240,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_bot:
         for level in levels:
             for seed in seeds:
-                e = run_bot(level, seed)
+                e = run_bot(level, seed, args.bot_timeout)
                 episodes.append(e)
                 _line(e)
     report(episodes, levels, agents)
