@@ -71,12 +71,14 @@ def _parts(spec: str) -> tuple[Any, Any]:
 
 
 def run_all(goals: Iterable[str], specs: list[str], seeds: list[int], args: Any) -> list[Row]:
-    """Every (backend, goal, seed) run, printed as it ends."""
+    """Every (goal, seed, backend) run, printed as it ends; the backends take turns on each
+    (goal, seed), so a run cut short still compares them on the same goals and seeds."""
     rows = []
-    for spec in specs:
-        llm, scorer = _parts(spec)
-        for goal in goals:
-            for seed in seeds:
+    parts = {spec: _parts(spec) for spec in specs}
+    for goal in goals:
+        for seed in seeds:
+            for spec in specs:
+                llm, scorer = parts[spec]
                 settings = RunSettings(
                     env_id=args.env,
                     seed=seed,
