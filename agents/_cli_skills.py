@@ -371,7 +371,7 @@ def render_attempt(attempt: Any) -> None:
     status = "[green]verified[/]" if attempt.passed else "[red]failed[/]"
     console.print(
         f"round {attempt.round}: {status} ({passed}/{len(attempt.results)} seeds run passed, "
-        f"{attempt.wall_s:.1f} s)",
+        f"{attempt.wall_s:.1f} s; {attempt.mode}, {attempt.method or 'method unknown'})",
         highlight=False,
     )
     if attempt.steps:

@@ -45,6 +45,8 @@ PROBE = "The numbers one, two, three, four, five"
 """Probe text: its greedy continuation is confident, so the checks have room to show."""
 BIAS = 100.0
 """``logit_bias`` that forces a token (OpenAI's maximum)."""
+MEMO_SIZE = 20_000
+"""Forced tokens remembered per scorer (cleared when full)."""
 _WARNED: set[str] = set()
 
 
@@ -73,6 +75,9 @@ class CompletionScorer(Scorer):
         """How the last scores were made."""
         self.calls = 0
         """Requests sent to the server (completions and tokenizer)."""
+        self._memo: dict[tuple[str, int], tuple[float, str]] = {}
+        # (text so far, forced token) -> (log-probability, its text): skill phrases share
+        # first words ("make ...", "collect ..."), and SayCan's calibration prompt recurs.
 
     # ------------------------------------------------------------------ scoring
     def _cached_score(self, prompt: str, options: list[str]) -> list[float]:
@@ -110,12 +115,19 @@ class CompletionScorer(Scorer):
         text = prompt if common == len(head) else self._detokenize(ids[:common])
         total = 0.0
         for token in ids[common:]:
-            lp = self._complete(text, logprobs=1, max_tokens=1, logit_bias={str(token): BIAS})
-            piece = lp["tokens"][0] if lp.get("tokens") else ""
-            if not lp.get("token_logprobs"):
-                raise LLMError(f"{self.base_url}: a forced continuation came back without logprobs")
-            total += float(lp["token_logprobs"][0])
-            text += piece
+            hit = self._memo.get((text, token))
+            if hit is None:
+                lp = self._complete(text, logprobs=1, max_tokens=1, logit_bias={str(token): BIAS})
+                if not lp.get("token_logprobs") or not lp.get("tokens"):
+                    raise LLMError(
+                        f"{self.base_url}: a forced continuation came back without logprobs"
+                    )
+                hit = (float(lp["token_logprobs"][0]), str(lp["tokens"][0]))
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[(text, token)] = hit
+            total += hit[0]
+            text += hit[1]
         return total
 
     # ------------------------------------------------------------------ probing

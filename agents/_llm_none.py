@@ -142,6 +142,7 @@ class NoneScorer(Scorer):
 
     model_id = MODEL_ID
     cache = None
+    method = "none"
 
     def __init__(self, run_seed: int = 0) -> None:
         self.run_seed = run_seed

@@ -295,7 +295,8 @@ def _node_event(root: Tree, branches: dict[Any, Any], ev: dict[str, Any], *, ful
     for x in up.get("llm_log", []):
         lines = [ln for ln in x["prompt"].strip().splitlines() if ln.strip()]
         prompt = x["prompt"] if full else " / ".join(lines[-2:])[:160]
-        llm = branch.add(text(f"LLM {x['role']}", style="blue"))
+        how = f" ({x['method']})" if x.get("method") else ""
+        llm = branch.add(text(f"LLM {x['role']}{how}", style="blue"))
         llm.add(assemble("prompt: ", text(prompt, newlines=full)), highlight=False)
         llm.add(assemble("reply: ", text(x["reply"], newlines=full)), highlight=False)
 
@@ -379,7 +380,8 @@ def state_at(console: Console, run: Any, snapshot: Any, *, full: bool = False) -
         x = llm_log[-1]
         lines = [ln for ln in x.prompt.strip().splitlines() if ln.strip()]
         prompt = x.prompt if full else " / ".join(lines[-2:])[:160]
-        last = root.add(text(f"last LLM call ({x.role}, {len(llm_log)} so far)", style="blue"))
+        how = f", {x.method}" if x.method else ""
+        last = root.add(text(f"last LLM call ({x.role}{how}, {len(llm_log)} so far)", style="blue"))
         last.add(assemble("prompt: ", text(prompt, newlines=full)), highlight=False)
         last.add(assemble("reply: ", text(x.reply, newlines=full)), highlight=False)
     if values.get("observation"):

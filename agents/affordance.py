@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents._prompts import render
+from agents.llm import method_of
 from envs.values import Decision, LLMExchange, SkillScore
 
 
@@ -43,7 +44,8 @@ def usefulness(scorer: Any, instruction: str, skills: list[Any]) -> tuple[list[f
     best = max(range(len(phrases)), key=probs.__getitem__)
     reply = "; ".join(f"{s.meta.name}={p:.3f}" for s, p in zip(skills, probs, strict=True))
     reply = f"most likely: {phrases[best]} (p={probs[best]:.2f}); {reply}"
-    return probs, LLMExchange(role="affordance", prompt=prompt, reply=reply)
+    exchange = LLMExchange(role="affordance", prompt=prompt, reply=reply, method=method_of(scorer))
+    return probs, exchange
 
 
 UNVERIFIED_FACTOR = 0.5

@@ -23,6 +23,10 @@ One call of `write_skill(task, ...)`:
    - ``python`` (stronger backends, ``openai:``/``anthropic:``/``ollama:``): free Python,
      prompted with the API's docstrings, the rules of the target and the retrieved skills'
      code; the reply must pass the sandbox's static check before it runs.
+   ``auto`` (the default) starts in ``python`` for those backends and in ``compose`` for
+   the others; a ``python`` round whose code is refused before it runs (a small model
+   behind a server writes no parseable ``run(api)``: measured with SmolLM2-135M through
+   llama.cpp's server, 3 of 3 rounds) switches the remaining rounds to ``compose``.
 4. **Test.** The code runs in the sandbox (separate process, time and memory limits) in a
    fresh env on every seed given; the programmatic verifier checks the achievement.
 5. **Feed back.** On failure, the sandbox's error, the verifier's critique and the env's
@@ -47,6 +51,7 @@ from pydantic import BaseModel, Field, create_model
 
 from agents import planner, verifier
 from agents._prompts import render
+from agents.llm import method_of
 from envs.values import Subgoal
 
 log = logging.getLogger(__name__)
@@ -109,6 +114,11 @@ class Attempt:
     """What the rules repaired, or why the code was refused."""
     results: list[SeedResult] = field(default_factory=list)
     wall_s: float = 0.0
+    mode: str = ""
+    """How this round was written: ``compose`` or ``python``."""
+    method: str = ""
+    """How the model's answer was obtained: the structured-output method (compose; see
+    ``agents.llm.method_of``) or ``text`` (python: code read from a plain reply)."""
 
     @property
     def passed(self) -> bool:
@@ -334,6 +344,8 @@ def write_skill(
     for rnd in range(1, settings.rounds + 1):
         t_round = time.perf_counter()
         attempt, target = writer.write(rnd, target, feedback)
+        attempt.mode = mode
+        attempt.method = "text" if mode == "python" else method_of(llm)
         if target is None:
             raise ValueError(
                 f"no known achievement matches {task!r}; say what to do, e.g. 'make a wood sword'"
@@ -349,6 +361,14 @@ def write_skill(
             on_round(attempt)
         if attempt.passed:
             break
+        if settings.mode == "auto" and mode == "python" and _refused(attempt):
+            # A model that cannot write a parseable `run(api)` (a small one behind a server)
+            # will not learn it from feedback: compose steps under the schema instead, which
+            # any model with structured output can do.
+            attempt.notes.append("auto: the free code was refused; composing steps from now on")
+            mode, feedback = "compose", ""
+            writer = _Composer(llm, library, rules, names, retrieved_skills, task)
+            continue
         feedback = writer.feedback(attempt)
     best = attempts[-1] if attempts else None
     verified = best is not None and best.passed
@@ -379,7 +399,8 @@ def write_skill(
             self_contained=True,
             extra={
                 "written_by": "coder",
-                "mode": mode,
+                "mode": best.mode,
+                "method": best.method,
                 "llm": settings.llm_spec,
                 "task": task,
                 "steps": best.steps,
@@ -392,6 +413,11 @@ def write_skill(
     result.wall_s = time.perf_counter() - t0
     result.message = f"{result.name}: verified on seeds {list(settings.seeds)}"
     return result
+
+
+def _refused(attempt: Attempt) -> bool:
+    """The round's code was refused before it ran (no parse, no ``run(api)``, bad import)."""
+    return bool(attempt.notes) and attempt.notes[0].startswith("refused") and not attempt.results
 
 
 def _api_class(module: Any) -> type:

@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from agents._prompts import render
+from agents.llm import method_of
 from envs.values import Decision, LLMExchange
 
 
@@ -149,7 +150,12 @@ def propose(
     probs = list(scorer.distribution(prompt, [" " + o.replace("_", " ") for o in options]))
     best = decide.choose(probs, seed=seed, key=("curriculum", index, steps, options))
     task = options[best]
-    exchange = LLMExchange(role="curriculum", prompt=prompt, reply=f"{task} (p={probs[best]:.3f})")
+    exchange = LLMExchange(
+        role="curriculum",
+        prompt=prompt,
+        reply=f"{task} (p={probs[best]:.3f})",
+        method=method_of(scorer),
+    )
     decision = Decision(
         role="curriculum",
         options=options,

@@ -46,6 +46,7 @@ __all__ = [
     "embedded_model_path",
     "make_chat_model",
     "make_scorer",
+    "method_of",
     "parse_spec",
 ]
 
@@ -349,6 +350,35 @@ def make_chat_model(spec: str = "embedded", **kw: Any) -> BaseChatModel:
     return model
 
 
+# --------------------------------------------------------------------------- methods
+_FIXED_METHODS = {
+    "mendako-llamacpp": "grammar",  # llama.cpp's JSON-schema grammar
+    "mendako-none": "none",
+    "anthropic-chat": "tools",  # LangChain's default for Anthropic: a forced tool call
+    "chat-ollama": "json_schema",  # LangChain's default for Ollama: format=<schema>
+}
+
+
+def method_of(model: Any) -> str:
+    """How a role's answer was obtained from ``model``, for the trace (``LLMExchange.method``).
+
+    A chat model: the structured-output method negotiated with its server (``json_schema``,
+    ``json_object``, ``tools``, ``prompted``), or the fixed one of its backend (``grammar``
+    for llama.cpp, ``none``). A :class:`Scorer`: how its last scores were made (``loglik``,
+    ``forced_loglik``, ``echo_loglik``, ``yesno``, ``top_logprobs``, ``votes``, ``none``).
+    Empty when not known (a remote model before its first structured call).
+    """
+    if model is None:
+        return ""
+    if isinstance(model, Scorer):
+        return str(getattr(model, "method", "") or "")
+    negotiated = getattr(model, "structured_method", None)
+    if isinstance(negotiated, str):
+        return negotiated
+    kind = getattr(model, "_llm_type", "")
+    return _FIXED_METHODS.get(kind, "") if isinstance(kind, str) else ""
+
+
 # --------------------------------------------------------------------------- scorers
 class Scorer(ABC):
     """SayCan's language factor: how likely each option is as the continuation of a prompt.
@@ -362,6 +392,9 @@ class Scorer(ABC):
 
     model_id: str
     cache: SQLiteLLMCache | None = None
+    method: str = "loglik"
+    """How the last scores were made (``method_of``); full log-likelihood unless a scorer
+    says otherwise."""
 
     def score(
         self, prompt: str, options: Sequence[str], *, baseline: str | None = None

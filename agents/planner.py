@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, create_model
 
 from agents._prompts import render
+from agents.llm import method_of
 from envs import goal_vocab
 from envs.values import LLMExchange, Subgoal
 
@@ -94,7 +95,7 @@ def propose(
     raw: Any = structured.invoke(prompt)
     data = raw.model_dump() if isinstance(raw, BaseModel) else dict(raw)
     proposal = PlanProposal(target=data["target"], subgoals=list(data["subgoals"]))
-    method = str(getattr(llm, "structured_method", ""))  # negotiated with a server, if any
+    method = method_of(llm)  # negotiated with a server, or the backend's own
     reply = proposal.model_dump_json()
     return proposal, LLMExchange(role="planner", prompt=prompt, reply=reply, method=method)
 

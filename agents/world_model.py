@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from agents._prompts import render
+from agents.llm import method_of
 from envs.contract import Vocabulary
 from envs.registry import adapter
 from envs.values import LLMExchange
@@ -534,8 +535,11 @@ def hypothesise(
                 log.warning("world-model hypothesis for %s unusable: %s", name, e)
                 needs = _Needs()
         model.hypothesised.append(name)
+        how = method_of(scorer if scorer is not None else llm)
         exchanges.append(
-            LLMExchange(role="world_model", prompt=prompt, reply=needs.model_dump_json())
+            LLMExchange(
+                role="world_model", prompt=prompt, reply=needs.model_dump_json(), method=how
+            )
         )
         proposals: list[tuple[NeedKind, str]] = [("consumes", i) for i in needs.consumes]
         proposals += [("tool", i) for i in needs.tools]

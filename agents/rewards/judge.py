@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agents._prompts import render
+from agents.llm import method_of
 from agents.rewards._captions import events, inventory_changes, state_text
 from agents.rewards.base import Assessment, subgoal_text
 
@@ -83,4 +84,5 @@ class JudgeReward:
             return Assessment(False, 0.0, f"judge not asked: nothing changed ({behaviour})")
         yes = self.ask(self.prompt(goal, before, after))
         word = "yes" if yes else "no"
-        return Assessment(yes, float(yes), f"judge said {word} to '{behaviour}'")
+        how = method_of(self.llm) or "structured output"
+        return Assessment(yes, float(yes), f"judge said {word} to '{behaviour}' ({how})")

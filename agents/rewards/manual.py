@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agents._prompts import render
+from agents.llm import method_of
 from agents.rewards._captions import events, gerund
 from agents.rewards.base import Assessment, subgoal_text
 from agents.rewards.judge import JudgeAnswer
@@ -110,4 +111,5 @@ class ManualReward:
         why = f"manual: {subgoal_text(goal)} {'done' if done else 'not done'}"
         if aux:
             why += "; useful per the manual: " + ", ".join(gerund(e) for e in aux)
+        why += f" (useful events asked by {method_of(self.llm) or 'structured output'})"
         return Assessment(done, reward, why)

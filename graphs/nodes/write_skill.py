@@ -46,7 +46,10 @@ def write_skill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, An
         f"round {a.round}: {'verified' if a.passed else 'failed'} ({', '.join(a.steps)})"
         for a in result.attempts
     )
-    update["llm_log"] = [LLMExchange(role="coder", prompt=subgoal.text, reply=rounds)]
+    methods = ", ".join(dict.fromkeys(f"{a.mode}/{a.method}" for a in result.attempts))
+    update["llm_log"] = [
+        LLMExchange(role="coder", prompt=subgoal.text, reply=rounds, method=methods)
+    ]
     if result.verified and result.name is not None:
         return update | {"chosen": result.name, "message": f"coder wrote {result.message}"}
     return update | {"message": f"coder: {result.message}"}

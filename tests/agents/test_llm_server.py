@@ -190,6 +190,36 @@ def test_label_logprobs_pools_variants_and_ignores_the_article():
     assert p == pytest.approx([0.3 / 0.67, 0.35 / 0.67, 0.02 / 0.67], rel=1e-6)
 
 
+# ------------------------------------------------------------------ the method, per role
+@pytest.mark.slow
+def test_ci_slow_every_role_records_how_the_model_answered(llama_server, mendako_home):
+    """Through the server: the planner's negotiated method, the SayCan scorer's route, the
+    reward judge's method; the world model with the `none` scorer (by likelihood it scores
+    every need of every achievement: too many calls for a test through a server)."""
+    from types import SimpleNamespace
+
+    from agents import affordance, planner
+    from agents import world_model as wm
+    from agents.rewards.judge import JudgeReward
+    from skills.base import SkillMeta
+
+    llm = _openai(llama_server)
+    _, exchange = planner.propose(llm, "make a wood pickaxe", "You see trees.", NAMES)
+    assert exchange.method == "json_object"
+    skills = [SimpleNamespace(meta=SkillMeta(name=n, description="")) for n in NAMES[:3]]
+    _, exchange = affordance.usefulness(make_scorer(llm, cache=False), "collect wood", skills)
+    assert exchange.role == "affordance" and exchange.method == "forced_loglik"
+    before = {"inventory": {"wood": 0}, "achievements": {"collect_wood": 0}}
+    after = {"inventory": {"wood": 1}, "achievements": {"collect_wood": 1}}
+    got = JudgeReward(llm).assess("collect_wood", before, after)
+    assert got.why.startswith("judge said") and got.why.endswith("(json_object)")
+    vocab = wm.vocab_for("crafter")
+    model = wm.WorldModel(env="crafter", vitals=list(vocab.vitals))
+    scorer = make_scorer("none")
+    (exchange,) = wm.hypothesise(None, model, "collect_wood", vocab, max_calls=1, scorer=scorer)
+    assert exchange.method == "none"
+
+
 # ------------------------------------------------------------------ other backends
 @pytest.mark.parametrize(
     ("spec", "module", "cause"),
