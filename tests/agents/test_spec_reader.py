@@ -202,3 +202,20 @@ def test_ci_slow_the_embedded_model_reads_and_nothing_is_shortened(parts, goal, 
     assert got.called and got.spec.message().endswith(f" as {read}"), got.notes
     d = R.decision(got)
     assert d.method == "structured" and d.options[1] == f"words: {read}"
+
+
+def test_a_run_refuses_a_partly_readable_goal_before_any_env_step_traced() -> None:
+    from graphs.context import RunSettings
+    from graphs.runner import run_goal
+    from graphs.trace import find_run
+
+    summary = run_goal("木を集めて月まで飛んで", RunSettings(seed=0, llm="none"))
+    assert summary.outcome == "not_achievable" and summary.env_steps == 0
+    assert "'月まで飛んで'" in summary.message
+    plan = next(e for e in find_run(summary.run_id).events() if e.get("node") == "plan")
+    reading = plan["update"]["decisions"][0]
+    assert reading["role"] == "goal" and reading["method"] == "words"
+    assert reading["options"] == [
+        "model: not asked",
+        "words: collect_wood; not understood: '月まで飛んで'",
+    ]
