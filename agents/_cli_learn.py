@@ -19,7 +19,7 @@ def learn(
     env: EnvOpt = "crafter",
     steps: Annotated[
         int | None,
-        typer.Option(help="Env steps of PPO training (default 200000; --policy llm: 96)."),
+        typer.Option(help="Env steps of PPO training (default 200000; --policy llm: 1024)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Training seed (written in meta.json).")] = 1,
     reward: Annotated[
@@ -45,8 +45,15 @@ def learn(
     ] = None,
     policy: Annotated[str, typer.Option(help="mlp (actor-critic) | llm (GLAM, BabyAI)")] = "mlp",
     level: Annotated[str, typer.Option(help="BabyAI level for --policy llm.")] = (
-        "BabyAI-GoToObjS6-v1"
+        "BabyAI-GoToObjS4-v0"
     ),
+    eval_episodes: Annotated[
+        int,
+        typer.Option(help="--policy llm: held-out episodes played before and after training."),
+    ] = 30,
+    horizon: Annotated[
+        int, typer.Option(help="--policy llm: steps per episode before it is cut.")
+    ] = 8,
     replace: Annotated[
         bool,
         typer.Option(
@@ -81,7 +88,9 @@ def learn(
     if not 0 <= seed <= 2**32 - 1:
         fail(f"--seed {seed} is outside 0..{2**32 - 1}")
     if policy == "llm":
-        _learn_llm(level, steps, seed)
+        if eval_episodes <= 0 or horizon <= 0:
+            fail(f"--eval-episodes and --horizon must be positive ({eval_episodes}, {horizon})")
+        _learn_llm(level, steps, seed, eval_episodes, horizon)
         return
     steps = 200_000 if steps is None else steps
     if policy != "mlp":
@@ -198,7 +207,8 @@ def _gate_and_store(
     console.print(Text(result.line(stored.version)))
 
 
-def _learn_llm(level: str, steps: int | None, seed: int) -> None:
+def _learn_llm(level: str, steps: int | None, seed: int, eval_episodes: int, horizon: int) -> None:
+    """`skills learn --policy llm`: GLAM on a BabyAI level with a live bar, then a table."""
     from rich.table import Table
 
     from skills import mendako_home
@@ -208,8 +218,9 @@ def _learn_llm(level: str, steps: int | None, seed: int) -> None:
     steps = LEARN_STEPS if steps is None else steps
     out = mendako_home() / "skills_llm" / f"llm_policy_{level}"
     console.print(
-        f"fine-tuning the LLM policy (GLAM) on {level}: {steps} env steps of PPO, "
-        "10 evaluation episodes before and after …",
+        f"fine-tuning the LLM policy (GLAM: the embedded SmolLM2's last block + a value head) "
+        f"on {level}: {steps} env steps of PPO, episodes of at most {horizon} steps, "
+        f"{eval_episodes} held-out episodes before and after …",
         highlight=False,
     )
     phases = {"before": "evaluate before", "train": "PPO", "after": "evaluate after"}
@@ -230,7 +241,7 @@ def _learn_llm(level: str, steps: int | None, seed: int) -> None:
             success = m["success"]
             shown = "-" if success != success else f"{success:.2f}"  # NaN: no episode ended
             unit = "episodes" if phase != "train" else "steps"
-            rate = f"{m['steps_per_s']:.2f} steps/s  success {shown}"
+            rate = f"{m['steps_per_s']:.1f} steps/s  success {shown}"
             bar.update(
                 tasks[phase],
                 completed=m["step"],
@@ -251,19 +262,26 @@ def _learn_llm(level: str, steps: int | None, seed: int) -> None:
             model = str(embedded_model_path())
             report = learn_llm(
                 level=level, steps=steps, seed=seed, out=str(out), progress=progress,
-                model_path=model,
+                model_path=model, eval_episodes=eval_episodes, horizon=horizon,
             )  # fmt: skip
         except user_errors() as e:
             fail(str(e))
     table = Table(title=f"LLM policy (GLAM) on {level}", show_header=True)
-    for col in ("env steps", "success before", "success after", "train success", "wall s"):
+    for col in ("", "success", "95% interval"):
         table.add_column(col, justify="right")
-    table.add_row(
-        str(report["env_steps"]),
-        f"{report['success_before']:.2f}",
-        f"{report['success_after']:.2f}",
-        f"{report['train_success_rate']:.2f}",
-        f"{report['wall_s']:.1f}",
-    )
+    lo, hi = report["before_ci"]
+    table.add_row("before", f"{report['success_before']:.2f}", f"{lo:.2f}-{hi:.2f}")
+    lo, hi = report["after_ci"]
+    table.add_row("after", f"{report['success_after']:.2f}", f"{lo:.2f}-{hi:.2f}")
+    lo, hi = report["lift_ci"]
+    table.add_row("lift (paired)", f"{report['lift']:+.2f}", f"{lo:+.2f} to {hi:+.2f}")
+    table.add_row("during training", f"{report['train_success_rate']:.2f}", "")
     console.print(table)
+    a, b = report["eval_seeds"]
+    console.print(
+        f"{report['env_steps']} env steps, {report['eval_episodes']} held-out episodes "
+        f"(seeds {a}-{b}, actions sampled), {report['distinct_prompts']} distinct observation "
+        f"texts, {report['trainable_params']:,} trained parameters, {report['wall_s']:.0f} s",
+        highlight=False,
+    )
     console.print(f"saved {out} (llm_policy.pt, meta.json)", highlight=False)
