@@ -95,6 +95,20 @@ def _actions(run_id: str) -> list[int]:
     return list(snap.values["actions"])
 
 
+def test_health_comes_back_while_the_driver_holds_the_other_stats() -> None:
+    # Seed 2: hurt during the first 150 steps; health is then held for (no achievement
+    # raises it) until it is back at 9, after the span, as the order asks.
+    summary = _run("survive 150 steps, then get to full health", seed=2)
+    assert summary.outcome == "achieved", summary.message
+    span, health = _end(summary.run_id)["conditions"]
+    assert span["met"] and health["met"] and health["met_at"] > span["met_at"] >= 150
+    verifies = [e["update"] for e in _events(summary.run_id) if e.get("node") == "verify"]
+    at_span = next(v for v in verifies if v["conditions"][0]["met"])
+    assert int(at_span["conditions"][1]["seen"]) < 9  # hurt when the span ended
+    held = [p["plan"][-1] for p in _plans(summary.run_id) if p.get("plan")]
+    assert {"name": "stay_alive", "need": {"health": 9}} in held
+
+
 def test_health_goal_is_pursued_not_refused() -> None:
     # Nothing raises health but time while the other stats last: held, not refused (full at
     # the start of seed 0, so met at once).
