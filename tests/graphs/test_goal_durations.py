@@ -3,6 +3,8 @@ driver: a real Crafter env, the real built-in skills, the `none` model (no knowl
 
 from __future__ import annotations
 
+import pytest
+
 from graphs.context import RunSettings
 from graphs.export import export_html
 from graphs.runner import run_goal
@@ -128,3 +130,13 @@ def test_survive_the_night_is_met_only_once_the_night_has_ended() -> None:
     assert summary.env_steps >= 273
     reflexes = [e for e in _events(summary.run_id) if e["kind"] == "reflex"]
     assert any(e["skill"] == "sleep_in_shelter" for e in reflexes)
+
+
+@pytest.mark.slow
+def test_survive_run_killed_while_held_resumes_to_the_same_end(tmp_path, monkeypatch) -> None:
+    # Killed in the middle of the hold (the prep's steps are done by then): the resumed run
+    # replays its actions and holds the rest, to the same end as the uninterrupted run.
+    from test_resume import _check
+
+    case = ("survive the night", {"target": "collect_wood", "subgoals": []}, {"seed": 1})
+    _check(case, [(22, 0.1), (22, 0.4)], tmp_path, monkeypatch)  # event 23: the hold
