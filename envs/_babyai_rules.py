@@ -92,8 +92,11 @@ class Blocker:
     type: str
 
 
-def _enter(memory: ViewMemory, p: Pos, avoid: frozenset[Pos]) -> tuple[int, Blocker | None]:
-    """Cost of walking into ``p`` and what must be done first (None: nothing); -1: never."""
+def _enter(
+    memory: ViewMemory, p: Pos, avoid: frozenset[Pos], held: str | None
+) -> tuple[int, Blocker | None]:
+    """Cost of walking into ``p`` and what must be done first (None: nothing); -1: never.
+    A locked door the held key opens is cheap (one toggle), though still a step."""
     cell = memory.cells.get(p)
     if cell is None or p in avoid:
         return -1, None
@@ -103,8 +106,14 @@ def _enter(memory: ViewMemory, p: Pos, avoid: frozenset[Pos]) -> tuple[int, Bloc
         if _door_state(state) in rules["walk"]["door"]:
             return 1, None
         if _door_state(state) == "closed":
-            return 2, None  # toggle, then walk
-        return _BLOCKED_COST, Blocker("locked", p, color, kind)
+            return (2, None) if memory.through_closed_doors else (-1, None)  # toggle, walk
+        key_type, same = _unlock_needs()
+        opens = (
+            held is not None
+            and held.split("_", 1) == [color, key_type]
+            or (held is not None and not same and held.endswith(f"_{key_type}"))
+        )
+        return (3 if opens else _BLOCKED_COST), Blocker("locked", p, color, kind)
     if kind in rules["block"]:
         return _BLOCKED_COST, Blocker("object", p, color, kind)
     if memory.passable(p, doors=False):
@@ -113,7 +122,10 @@ def _enter(memory: ViewMemory, p: Pos, avoid: frozenset[Pos]) -> tuple[int, Bloc
 
 
 def route(
-    memory: ViewMemory, goal: Callable[[Pos], bool], avoid: frozenset[Pos] = frozenset()
+    memory: ViewMemory,
+    goal: Callable[[Pos], bool],
+    avoid: frozenset[Pos] = frozenset(),
+    held: str | None = None,
 ) -> list[Blocker] | None:
     """The cheapest way from the agent to a cell where ``goal`` holds, over seen cells: the
     blockers on it in order (``[]``: a free way), or None when no way is known at all."""
@@ -130,7 +142,7 @@ def route(
         if p != start and goal(p):
             return list(blockers)
         for n in neighbours(p):
-            step, blocker = _enter(memory, n, avoid)
+            step, blocker = _enter(memory, n, avoid, held)
             if step < 0:
                 continue
             c = cost + step
@@ -162,12 +174,13 @@ class _Planner:
         """Steps before the agent can stand next to one of ``targets`` (unknown targets: before
         it can explore further); None when memory shows no way at all."""
         mem = self.memory
-        if targets and route(mem, _next_to(targets), avoid) == []:
+        held = self.carrying
+        if targets and route(mem, _next_to(targets), avoid, held) == []:
             return []
-        if route(mem, _frontier(mem), avoid) == []:
+        if route(mem, _frontier(mem), avoid, held) == []:
             return []  # somewhere is still unexplored without any step first: look there
-        ways = [route(mem, _next_to(targets), avoid)] if targets else []
-        ways.append(route(mem, _frontier(mem), avoid))
+        ways = [route(mem, _next_to(targets), avoid, held)] if targets else []
+        ways.append(route(mem, _frontier(mem), avoid, held))
         blockers = next((w for w in ways if w), None)
         if blockers is None:
             return self.reveal(what, avoid, depth)
@@ -276,11 +289,18 @@ def preconditions(
             purpose = f"opening the {color} door (locked)"
             got = planner.fetch(color if same else None, key_type, frozenset({door}), 1, purpose)
             return [*before, *(got or [])]
-    if clause.verb == "put_next" and _fits(carrying, clause.color, clause.type):
-        targets, what = find(clause.fixed_color, clause.fixed_type, clause.fixed_loc), "fixed"
-    else:
-        targets, what = find(clause.color, clause.type, clause.loc), "target"
-    got = planner.reach(targets, none, f"the {what} of {clause.name}", 0)
+    if clause.verb == "put_next":
+        # the way to where the object goes first (a locked door there is opened before the
+        # object is picked up: the key takes the agent's one hand), then the way to it
+        fixed = find(clause.fixed_color, clause.fixed_type, clause.fixed_loc)
+        there = planner.reach(fixed, none, f"where {clause.name} puts it", 0) or []
+        if _fits(carrying, clause.color, clause.type):
+            return there
+        move = find(clause.color, clause.type, clause.loc)
+        to_it = planner.reach(move, none, f"what {clause.name} moves", 0) or []
+        return [*there, *(s for s in to_it if s not in there)]
+    targets = find(clause.color, clause.type, clause.loc)
+    got = planner.reach(targets, none, f"the target of {clause.name}", 0)
     return got or []
 
 

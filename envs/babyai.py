@@ -6,6 +6,12 @@ around it (:class:`~envs._babyai_mission.GoalLevel`), unless the native level's 
 for that seed already says the same. Without a goal the native level (default
 ``BabyAI-GoToObj-v0``; pick another with ``env_id="babyai:BabyAI-PickupLoc-v0"`` or
 ``level=``) runs with its own mission. Success is BabyAI's verifier (``instr.verify``).
+
+The plan of a mission is its clauses and, before the next one, the preconditions the object
+rules (``envs/data/babyai_rules.yaml``) give over what the agent has seen
+(``envs._babyai_rules``): the key of a locked door on the way, an object to move out of a
+doorway, a box to open when a needed key is nowhere in sight. Each such step is checked by
+the env (a pick up of that kind, that door or box opened) like a clause.
 """
 
 from __future__ import annotations
@@ -139,8 +145,9 @@ class BabyAIEnv(gymnasium.Env):
     Minigrid's dict: ``image`` (7x7x3 egocentric view, walls occlude), ``direction``,
     ``mission``. ``info``: ``inventory`` (``{"red_ball": 1}`` while carried),
     ``achievements`` (count per subgoal: each clause and the whole mission, from BabyAI's
-    verifier), ``image``, ``position``/``direction`` (the agent's own pose), ``mission``,
-    ``step``. The full grid is never exposed.
+    verifier; and per event a precondition step is checked by: ``pick_up_<color>_<type>``,
+    ``open_<color>_door``, ``open_<color>_box``), ``image``, ``position``/``direction``
+    (the agent's own pose), ``mission``, ``step``. The full grid is never exposed.
 
     ## Rewards
     BabyAI's: ``1 - 0.9 * step / max_steps`` when the mission succeeds (then terminated);
@@ -178,6 +185,10 @@ class BabyAIEnv(gymnasium.Env):
         self.episode_over = False
         self.success = False
         self.memory.reset()
+        # BabyAI's strict missions fail when any door but the named one is toggled
+        self.memory.through_closed_doors = not any(
+            getattr(leaf.instr, "strict", False) for leaf in self.leaves()
+        )
         self._plan_cache = (None, [])
         self._achievements = dict.fromkeys(self.rules.subgoals, 0)
         self._info = self._make_info()
@@ -293,14 +304,18 @@ class BabyAIEnv(gymnasium.Env):
             self.memory.pos,
             self.memory.direction,
         )
+        mem.through_closed_doors = self.memory.through_closed_doors
         mem.cells[cell] = ("ball", "grey", 0)
         keep = {(d.color, d.type) for d in descs(self.instrs)}
         held: list[str | None] = [None]
         if clause.verb == "put_next":  # the way there with the object to move in hand, too
             held.append(f"{clause.color or 'grey'}_{clause.type or 'ball'}")
-        return any(
-            s.pos == cell for h in held for s in preconditions(mem, h, clause, self.matching, keep)
-        )
+        for h in held:  # more steps with it there than without: it is in the way
+            now = preconditions(self.memory, h, clause, self.matching, keep)
+            then = preconditions(mem, h, clause, self.matching, keep)
+            if len(then) > len(now) or any(s.pos == cell for s in then):
+                return True
+        return False
 
     def active_clause(self) -> dict[str, Any]:
         """The plan's next step as a dict (``name``, ``verb``, ``color``, ``type``, ``why``,

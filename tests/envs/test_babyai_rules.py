@@ -134,7 +134,7 @@ def test_rules_chain_grows_only_with_what_the_view_showed() -> None:
 
 
 # ---------------------------------------------------------------------- through the run path
-def _run(level: str, seed: int) -> tuple[Any, list[list[str]], EnvSession]:
+def _run(level: str, seed: int, max_replans: int = 3) -> tuple[Any, list[list[str]], EnvSession]:
     own = EnvSession.open(f"babyai:{level}", seed)
     plans: list[list[str]] = []
 
@@ -143,7 +143,7 @@ def _run(level: str, seed: int) -> tuple[Any, list[list[str]], EnvSession]:
         if event.get("node") == "plan" and plan:
             plans.append([s["name"] if isinstance(s, dict) else s.name for s in plan])
 
-    settings = RunSettings(env_id=f"babyai:{level}", seed=seed, llm="none")
+    settings = RunSettings(env_id=f"babyai:{level}", seed=seed, llm="none", max_replans=max_replans)
     summary = run_goal(str(own.mission), settings, on_event=seen)
     return summary, plans, own
 
@@ -189,3 +189,18 @@ def test_levels_with_several_locks_over_seeds(level: str) -> None:
         summary, _, own = _run(level, seed)
         wins += summary.achievements.get(own.env.mission_name, 0) == 1
     assert wins >= 4, f"{level}: {wins}/5"
+
+
+@pytest.mark.parametrize(
+    ("level", "seed", "replans", "why"),
+    [
+        ("BabyAI-OpenDoorDebug-v0", 7, 3, "strict: toggling another door on the way fails it"),
+        # each precondition found on the way is one replan: this one finds five
+        ("BabyAI-SynthS5R2-v0", 3, 8, "put next to, behind a locked door: key, then object"),
+        ("BabyAI-UnblockPickup-v0", 0, 3, "two objects in the way, one after the other"),
+        ("BabyAI-MiniBossLevel-v0", 1, 3, "a dropped key must not block the way it cleared"),
+    ],
+)
+def test_cases_that_once_failed_are_achieved(level: str, seed: int, replans: int, why: str) -> None:
+    summary, _, own = _run(level, seed, replans)
+    assert summary.achievements.get(own.env.mission_name) == 1, (why, summary.message)
