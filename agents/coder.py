@@ -357,15 +357,17 @@ def write_skill(
                     break
         attempt.wall_s = time.perf_counter() - t_round
         attempts.append(attempt)
+        # A model that cannot write a parseable `run(api)` (a small one behind a server) will
+        # not learn it from feedback: compose steps under the schema instead, which any
+        # model with structured output can do.
+        switch = settings.mode == "auto" and mode == "python" and _refused(attempt)
+        if switch and rnd < settings.rounds:
+            attempt.notes.append("auto: the free code was refused; composing steps from now on")
         if on_round is not None:
             on_round(attempt)
         if attempt.passed:
             break
-        if settings.mode == "auto" and mode == "python" and _refused(attempt):
-            # A model that cannot write a parseable `run(api)` (a small one behind a server)
-            # will not learn it from feedback: compose steps under the schema instead, which
-            # any model with structured output can do.
-            attempt.notes.append("auto: the free code was refused; composing steps from now on")
+        if switch:
             mode, feedback = "compose", ""
             writer = _Composer(llm, library, rules, names, retrieved_skills, task)
             continue
@@ -415,9 +417,14 @@ def write_skill(
     return result
 
 
+_NOT_CODE = ("syntax error", "cannot be parsed", "no top-level `def")
+
+
 def _refused(attempt: Attempt) -> bool:
-    """The round's code was refused before it ran (no parse, no ``run(api)``, bad import)."""
-    return bool(attempt.notes) and attempt.notes[0].startswith("refused") and not attempt.results
+    """The round's reply was not a skill at all: no parse, or no ``run(api)`` (refusals a
+    strong model fixes from feedback, such as a forbidden import, do not count)."""
+    first = attempt.notes[0] if attempt.notes else ""
+    return first.startswith("refused") and any(w in first for w in _NOT_CODE)
 
 
 def _api_class(module: Any) -> type:

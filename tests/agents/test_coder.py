@@ -124,6 +124,25 @@ def test_python_mode_refused_code_is_fed_back_then_fixed() -> None:
     assert "api.move_toward(" in api_doc(CrafterAPI)
 
 
+def test_auto_mode_composes_after_a_reply_that_is_no_skill() -> None:
+    # a server's model (python first) that answers prose: the next round composes steps
+    prose = "To make a sword you need wood. First find a tree, then..."
+    steps = {"target": "collect_wood", "steps": ["collect wood"]}
+    llm = Scripted(replies=[prose, steps])
+    result = write_skill(
+        "collect wood",
+        llm=llm,
+        library=SkillLibrary(),
+        settings=CoderSettings(seeds=(0,), llm_spec="openai:m", **FAST),
+    )
+    first, second = result.attempts
+    assert (first.mode, first.method) == ("python", "text")
+    assert "syntax error" in first.notes[0]  # prose is not Python
+    assert first.notes[-1].startswith("auto: the free code was refused")
+    assert second.mode == "compose" and second.passed and result.verified
+    assert SkillLibrary().get(result.name).meta.extra["mode"] == "compose"
+
+
 def test_graph_calls_the_coder_when_no_skill_scores_well(monkeypatch: pytest.MonkeyPatch) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "graphs"))
     from graph_fakes import WordScorer

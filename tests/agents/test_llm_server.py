@@ -255,14 +255,18 @@ def _cli(args: list[str], server, home: Path, timeout: int = 900) -> subprocess.
 
 @pytest.mark.slow
 def test_skills_generate_through_server(llama_server, mendako_home):
+    # the default (auto) mode: free Python first for a server's model; SmolLM2 writes none
+    # that parses, so the rounds after switch to composing steps under the schema
     out = _cli(
-        ["skills", "generate", "make a wood sword", "--llm", "openai:smollm2", "--seeds", "0",
-         "--mode", "compose"],
+        ["skills", "generate", "make a wood sword", "--llm", "openai:smollm2", "--seeds", "0"],
         llama_server,
         mendako_home,
     )  # fmt: skip
+    said = " ".join(out.stdout.split())
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert "saved make_wood_sword_from_scratch" in " ".join(out.stdout.split())
+    assert "saved make_wood_sword_from_scratch" in said
+    assert "round 1: failed" in said and "python, text" in said
+    assert "auto: the free code was refused" in said and "compose, json_object" in said
 
 
 @pytest.mark.slow
@@ -277,3 +281,8 @@ def test_ci_slow_mendako_run_through_server(llama_server, mendako_home):
     assert "make_wood_pickaxe achieved" in " ".join(out.stdout.split())
     traces = list((mendako_home / "runs").glob("*/trace.jsonl"))
     assert traces and '"method": "json_object"' in traces[0].read_text().replace('":"', '": "')
+    shown = _cli(["trace", "show", traces[0].parent.name], llama_server, mendako_home, 120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    # each role's call says how the server answered it
+    assert "LLM planner (json_object)" in shown.stdout
+    assert "LLM affordance (forced_loglik)" in shown.stdout
