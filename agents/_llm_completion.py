@@ -34,7 +34,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from agents._llm_cache import SQLiteLLMCache
-from agents._llm_remote import _server_error
+from agents._llm_remote import ServerError, _server_error
 from agents.llm import LLMError, Scorer
 
 log = logging.getLogger(__name__)
@@ -132,10 +132,21 @@ class CompletionScorer(Scorer):
 
     # ------------------------------------------------------------------ probing
     def _probe(self) -> str:
-        """The first route that proves right on :data:`PROBE`; ``chat`` when none does."""
+        """The first route that proves right on :data:`PROBE`; ``chat`` when none does.
+        Raises :class:`ServerError` where no route can work (no server, key refused)."""
+        try:
+            return self._find_route()
+        except ServerError:
+            raise
+        except LLMError as e:  # a failure no probe step expected
+            return self._give_up(_short(e))
+
+    def _find_route(self) -> str:
         try:
             greedy = self._complete(PROBE, logprobs=5, max_tokens=1)
             token, value = greedy["tokens"][0], float(greedy["token_logprobs"][0])
+        except ServerError:
+            raise
         except (LLMError, KeyError, IndexError, TypeError, ValueError) as e:
             return self._give_up(f"/v1/completions gives no logprobs ({_short(e)})")
         try:
@@ -151,6 +162,8 @@ class CompletionScorer(Scorer):
                 f"echoed log-probability of {token!r} is {at[0] if at else None}, but "
                 f"{value:.3f} when generated (misaligned)"
             )
+        except ServerError:
+            raise
         except (LLMError, KeyError, IndexError, TypeError, ValueError) as e:
             self.why_not["echo"] = _short(e)
         try:
@@ -174,6 +187,8 @@ class CompletionScorer(Scorer):
                 f"forcing {other!r} gave {got!r} at {got_value:.3f} "
                 f"(expected {float(alternatives[other]):.3f}: the bias leaks or is ignored)"
             )
+        except ServerError:
+            raise
         except (LLMError, KeyError, IndexError, TypeError, ValueError, StopIteration) as e:
             self.why_not["forced"] = _short(e)
         return self._give_up("; ".join(f"{k}: {v}" for k, v in self.why_not.items()))
@@ -208,9 +223,9 @@ class CompletionScorer(Scorer):
             )
         except Exception as e:
             err = _server_error("openai", self.model, e)
-            if err.fatal and err.status is None:
-                raise err from e  # no server at all: nothing else will work either
-            raise LLMError(str(err)) from e
+            if err.fatal and err.status in (None, 401, 403, 429):
+                raise err from e  # no server, refused key, rate limit: no route will work
+            raise LLMError(str(err)) from e  # e.g. 404: a server without /v1/completions
         lp = out.choices[0].logprobs
         if lp is None:
             raise LLMError("the completion carries no logprobs")

@@ -131,9 +131,11 @@ def test_choice_scorer_unreachable_server_gives_llm_error():
         "openai:m", base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=0, cache=False
     )
     scorer = make_scorer(model, cache=False)
-    assert type(scorer).__name__ == "ChoiceScorer"
-    with pytest.raises(LLMError):
+    assert type(scorer).__name__ == "CompletionScorer"  # full loglik via /v1/completions
+    with pytest.raises(LLMError) as err:  # no server: said at once, no fallback tried
         scorer.score("Instruction: collect wood", ["collect wood", "sleep"])
+    assert "no server answered at http://127.0.0.1:" in _assert_one_line(err)
+    assert scorer.route is None
 
 
 # ------------------------------------------------------------------ embedded model
