@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
 from minigrid.core.constants import COLOR_NAMES
 from minigrid.envs.babyai.core.roomgrid_level import RejectSampling, RoomGridLevel
 from minigrid.envs.babyai.core.verifier import (
@@ -30,6 +33,7 @@ __all__ = [
     "GoalLevel",
     "Leaf",
     "descs",
+    "from_japanese",
     "MissionError",
     "leaf_name",
     "leaves",
@@ -114,13 +118,80 @@ def _and(text: str) -> Instr:
     raise MissionError("BabyAI joins at most two clauses with 'and'")
 
 
+# ---------------------------------------------------------------------- Japanese
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@cache
+def _ja() -> dict[str, Any]:
+    """The Japanese words of ``envs/data/babyai_ja.yaml``."""
+    text = resources.files("envs.data").joinpath("babyai_ja.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _alt(words: Any) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _ja_object() -> re.Pattern[str]:
+    ja = _ja()
+    return re.compile(
+        rf"(?:(?P<loc>{_alt(ja['locs'])})(?:の|にある)?)?"
+        rf"(?:(?P<color>{_alt(ja['colors'])})色?(?:い|の)?)?"
+        rf"(?P<thing>{_alt(ja['things'])})"
+    )
+
+
+def _ja_phrase(m: re.Match[str]) -> str:
+    ja = _ja()
+    words = ["the", ja["colors"].get(m["color"] or "", ""), ja["things"][m["thing"]]]
+    if m["loc"]:
+        words.append(ja["locs"][m["loc"]])
+    return " ".join(w for w in words if w)
+
+
+def _ja_clause(text: str) -> str:
+    """One Japanese clause ("赤いボールを拾って") in BabyAI's English ("pick up the red ball")."""
+    ja = _ja()
+    verb = next((v for v, keys in ja["verbs"].items() if any(k in text for k in keys)), None)
+    objs = list(_ja_object().finditer(text))
+    if verb is None or not objs:
+        raise MissionError(
+            f"cannot read {text!r} as a BabyAI instruction: say e.g. 赤いボールを拾って, "
+            "青いドアを開けて, 緑の鍵へ行って, 青い箱の隣に赤いボールを置いて"
+        )
+    if verb == "put":
+        at = min((text.find(k) for k in ja["next_to"] if k in text), default=-1)
+        fixed = [m for m in objs if at >= 0 and m.end() <= at]
+        if not fixed or len(objs) < 2:
+            raise MissionError(f"cannot read {text!r}: say 'Y の隣に X を置いて'")
+        moved = next(m for m in objs if m is not fixed[-1])
+        return f"put {_ja_phrase(moved)} next to {_ja_phrase(fixed[-1])}"
+    gap = text[objs[0].end() : objs[1].start()] if len(objs) > 1 else ""
+    if len(objs) == 2 and any(k in gap for k in ja["and"]):
+        return f"{verb} {_ja_phrase(objs[0])} and {verb} {_ja_phrase(objs[1])}"
+    return f"{verb} {_ja_phrase(objs[0])}"
+
+
+def from_japanese(goal: str) -> str:
+    """A BabyAI mission in Japanese read into BabyAI's English: clauses split where the
+    words of ``then`` stand ("拾ってから", "、"), each read by its verb and objects."""
+    parts = re.split(_alt(_ja()["then"]), goal.strip().rstrip("。.!！"))
+    return ", then ".join(_ja_clause(p) for p in parts if p.strip())
+
+
 def parse_goal(goal: str) -> Instr:
     """Read a goal such as "open the door, then pick up the key" into a BabyAI instruction.
 
     Grammar (BabyAI's own): clause := go to X | pick up X | open X | put X next to Y;
     joined by ``and``, then ``, then`` / ``then`` (BeforeInstr) or ``after you``
-    (AfterInstr). Raises :class:`MissionError` with what is understood.
+    (AfterInstr). A goal in Japanese is read into that grammar first (:func:`from_japanese`).
+    Raises :class:`MissionError` with what is understood.
     """
+    if _KANA_KANJI.search(goal):
+        goal = from_japanese(goal)
     text = re.sub(r"[.!]+$", "", " ".join(goal.lower().split())).strip()
     if m := re.match(r"^(.+?)\s+after you\s+(.+)$", text):
         return AfterInstr(_and(m[1]), _and(m[2]))

@@ -24,9 +24,9 @@ def _solve(env: babyai.BabyAIEnv, budget: int = 300) -> babyai.BabyAIAPI:
     while env.active_clause() and not env.episode_over:
         t = env.active_clause()
         if t["verb"] == "go_to":
-            api.go_to(t["color"], t["type"])
+            api.go_to(t["color"], t["type"], t.get("loc"), t.get("pos"))
         elif t["verb"] == "pick_up":
-            api.pick_up(t["color"], t["type"])
+            api.pick_up(t["color"], t["type"], t.get("loc"), t.get("pos"))
         elif t["verb"] == "open":
             api.open(t["color"], t.get("type") or "door", t.get("loc"))
         else:
@@ -116,3 +116,27 @@ def test_image_is_egocentric_numpy() -> None:
     env = babyai.make("babyai", seed=0)
     obs, info = env.reset(seed=0)
     assert np.array_equal(obs["image"], info["image"])
+
+
+@pytest.mark.parametrize(
+    ("ja", "en"),
+    [
+        ("赤いボールを拾って", "pick up the red ball"),
+        ("青い箱の隣に赤いボールを置いて", "put the red ball next to the blue box"),
+        ("赤いボールを青い箱の隣に置いて", "put the red ball next to the blue box"),
+        ("ドアを開けてから鍵を拾って", "open the door, then pick up the key"),
+        ("緑の鍵へ行って", "go to the green key"),
+        ("赤いボールと青い鍵を拾って", "pick up the red ball and pick up the blue key"),
+    ],
+)
+def test_japanese_goal_becomes_the_same_mission(ja: str, en: str) -> None:
+    from envs._babyai_mission import from_japanese
+
+    assert from_japanese(ja) == en
+    env = babyai.make("babyai", seed=0, goal=ja)
+    env.reset(seed=0)
+    assert [leaf.name for leaf in env.leaves()] == [leaf.name for leaf in leaves(parse_goal(en))]
+    _solve(env)
+    assert env.success, env.mission
+    with pytest.raises(MissionError):
+        parse_goal("空を飛んで")
