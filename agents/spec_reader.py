@@ -240,6 +240,10 @@ def _options(
     text: str, vocab: GoalVocabulary, items: list[str], words: Any
 ) -> dict[tuple[str, str], int]:
     low = text.lower()
+    if _NEAR_EN.search(low) or _NEAR_JA.search(text):
+        # "next to" allows only the words' Near: the rest of such a part ("place a table" in
+        # "... next to the castle") must not stand for the whole of it.
+        return {_key(words): 1} if isinstance(words, Near) else {}
     found = vocab.matches(text)
     opts = {("achieve", t): k for t, k in found.items()}
     structural = max(found.values(), default=0) + 1  # an amount, a level, a span: its own

@@ -219,3 +219,10 @@ def test_a_run_refuses_a_partly_readable_goal_before_any_env_step_traced() -> No
         "model: not asked",
         "words: collect_wood; not understood: '月まで飛んで'",
     ]
+
+
+def test_the_model_cannot_read_next_to_an_unknown_object_as_the_rest(parts) -> None:
+    # Found by the benchmark's tune half: the model read place_table for the whole part.
+    goal = "place a table next to the castle"
+    got = R.reconcile(GoalSpec(conditions=[Achieve(name="place_table")]), goal, *parts)
+    assert got.spec.refused and got.spec.unread == [goal] and not got.spec.conditions
