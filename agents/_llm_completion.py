@@ -10,15 +10,18 @@ SmolLM2 adds no BOS, and there "Sk|ill" reads -13.2 nats for "ill".
 
 So the scorer probes the server once and takes the first route that proves right:
 
-- ``echo``: echoed token log-probabilities, used only where the echo of a token the server
-  has just generated carries the same log-probability as its generation (aligned);
 - ``forced``: a forced continuation, one token at a time: the prompt plus the option's
   first ``j`` tokens, ``max_tokens=1`` and ``logit_bias`` +100 on token ``j`` (ids from the
   server's tokenizer, llama-cpp-python's ``/extras/tokenize``). A generated token's
   log-probability is read from the logits before the bias, and its position is right, so
   the sum is the option's log-likelihood. The probe forces a token the model would not
-  choose and checks that it comes back with a lower log-probability than the greedy one
-  (the bias did not leak into it);
+  choose and checks that it comes back with the log-probability the unforced call gave it
+  (the bias neither ignored nor leaked into it). Tried first: llama-cpp-python's echo,
+  even where aligned, sorts the whole vocabulary at every echoed position (Gemma 3's
+  262k tokens: minutes per instruction here);
+- ``echo`` (vLLM, OpenAI's completion models): echoed token log-probabilities, used only
+  where the echo of a token the server has just generated carries the same log-probability
+  as its generation (aligned, :meth:`CompletionScorer.echo_aligned`);
 - otherwise the chat scorer (``fallback``, yes/no per option from ``top_logprobs``), and the
   scorer says so once.
 """
@@ -143,55 +146,64 @@ class CompletionScorer(Scorer):
 
     def _find_route(self) -> str:
         try:
-            greedy = self._complete(PROBE, logprobs=5, max_tokens=1)
-            token, value = greedy["tokens"][0], float(greedy["token_logprobs"][0])
+            greedy, token, value = self.probe_greedy()
         except ServerError:
             raise
         except (LLMError, KeyError, IndexError, TypeError, ValueError) as e:
             return self._give_up(f"/v1/completions gives no logprobs ({_short(e)})")
-        try:
-            echo = self._complete(PROBE + token, echo=True, logprobs=0, max_tokens=1)
-            at = [
-                v
-                for off, v in zip(echo["text_offset"], echo["token_logprobs"], strict=False)
-                if off == len(PROBE)
-            ]
-            if at and at[0] is not None and abs(float(at[0]) - value) < 0.05:
-                return "echo"
-            self.why_not["echo"] = (
-                f"echoed log-probability of {token!r} is {at[0] if at else None}, but "
-                f"{value:.3f} when generated (misaligned)"
-            )
-        except ServerError:
-            raise
-        except (LLMError, KeyError, IndexError, TypeError, ValueError) as e:
-            self.why_not["echo"] = _short(e)
-        try:
-            head = self._tokenize(PROBE)
-            alternatives = greedy["top_logprobs"][0] or {}
-            other = next((t for t in alternatives if t != token), None)
-            ids = self._tokenize(PROBE + other) if other else []
-            if other is None or len(ids) != len(head) + 1 or ids[: len(head)] != head:
-                raise LLMError(f"no single-token alternative to {token!r} to force")
-            forced = self._complete(
-                PROBE, logprobs=1, max_tokens=1, logit_bias={str(ids[-1]): BIAS}
-            )
-            got, got_value = forced["tokens"][0], float(forced["token_logprobs"][0])
-            if (
-                got == other
-                and got_value < value
-                and math.isclose(got_value, float(alternatives[other]), abs_tol=0.05)
-            ):
-                return "forced"
-            self.why_not["forced"] = (
-                f"forcing {other!r} gave {got!r} at {got_value:.3f} "
-                f"(expected {float(alternatives[other]):.3f}: the bias leaks or is ignored)"
-            )
-        except ServerError:
-            raise
-        except (LLMError, KeyError, IndexError, TypeError, ValueError, StopIteration) as e:
-            self.why_not["forced"] = _short(e)
+        # Forced first: where it works (llama-cpp-python) it costs one position per token,
+        # while that server's echo sorts the whole vocabulary at every echoed position.
+        for route, check in (("forced", self._forced_works), ("echo", self.echo_aligned)):
+            try:
+                ok, why = check(greedy, token, value)
+            except ServerError:
+                raise
+            except (LLMError, KeyError, IndexError, TypeError, ValueError) as e:
+                ok, why = False, _short(e)
+            if ok:
+                return route
+            self.why_not[route] = why
         return self._give_up("; ".join(f"{k}: {v}" for k, v in self.why_not.items()))
+
+    def probe_greedy(self) -> tuple[dict[str, Any], str, float]:
+        """The greedy next token of :data:`PROBE`: (logprobs object, token, log-probability)."""
+        greedy = self._complete(PROBE, logprobs=5, max_tokens=1)
+        return greedy, greedy["tokens"][0], float(greedy["token_logprobs"][0])
+
+    def echo_aligned(self, greedy: dict[str, Any], token: str, value: float) -> tuple[bool, str]:
+        """Whether echoing ``PROBE + token`` gives ``token`` the log-probability it had when
+        generated (``value``): echoed log-probabilities at the right positions."""
+        echo = self._complete(PROBE + token, echo=True, logprobs=0, max_tokens=1)
+        at = [
+            v
+            for off, v in zip(echo["text_offset"], echo["token_logprobs"], strict=False)
+            if off == len(PROBE)
+        ]
+        if at and at[0] is not None and abs(float(at[0]) - value) < 0.05:
+            return True, ""
+        return False, (
+            f"echoed log-probability of {token!r} is {at[0] if at else None}, but "
+            f"{value:.3f} when generated (misaligned)"
+        )
+
+    def _forced_works(self, greedy: dict[str, Any], token: str, value: float) -> tuple[bool, str]:
+        """Whether forcing a token the model would not choose returns it with the
+        log-probability the unforced call gave it (the bias neither ignored nor leaked)."""
+        head = self._tokenize(PROBE)
+        alternatives = greedy["top_logprobs"][0] or {}
+        other = next((t for t in alternatives if t != token), None)
+        ids = self._tokenize(PROBE + other) if other else []
+        if other is None or len(ids) != len(head) + 1 or ids[: len(head)] != head:
+            return False, f"no single-token alternative to {token!r} to force"
+        forced = self._complete(PROBE, logprobs=1, max_tokens=1, logit_bias={str(ids[-1]): BIAS})
+        got, got_value = forced["tokens"][0], float(forced["token_logprobs"][0])
+        expected = float(alternatives[other])
+        if got == other and got_value < value and math.isclose(got_value, expected, abs_tol=0.05):
+            return True, ""
+        return False, (
+            f"forcing {other!r} gave {got!r} at {got_value:.3f} "
+            f"(expected {expected:.3f}: the bias leaks or is ignored)"
+        )
 
     def _give_up(self, why: str) -> str:
         if self.model_id not in _WARNED:

@@ -208,9 +208,12 @@ def main(argv: list[str] | None = None) -> None:
                 part[name]["method"] = how  # type: ignore[index]
             summary[split] = part
         if isinstance(default, CompletionScorer):
+            aligned, why = default.echo_aligned(*default.probe_greedy())
             print(f"\ncompletion route: {default.route}; not taken: {default.why_not or '-'}")
+            print(f"this server's echo logprobs: {'aligned' if aligned else why}")
             summary["completion_route"] = default.route
             summary["not_taken"] = default.why_not
+            summary["echo_aligned"] = aligned
     print(json.dumps(summary))
 
 

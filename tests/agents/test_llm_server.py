@@ -118,8 +118,11 @@ def test_server_scorer_is_full_loglik_and_agrees_with_in_process(llama_server):
         # the same model's log-likelihood: the same order, within llama.cpp's batch noise
         assert sorted(range(3), key=got.__getitem__) == sorted(range(3), key=ref.__getitem__)
         assert got == pytest.approx(ref, abs=0.5)
-    # llama-cpp-python's echo pairs each token with the next position's logits (no BOS)
-    assert "misaligned" in scorer.why_not["echo"]
+    assert scorer.route == "forced" and not scorer.why_not
+    # the other route, checked as the probe would: llama-cpp-python's echo pairs each token
+    # with the next position's logits when the model adds no BOS (SmolLM2 adds none)
+    aligned, why = scorer.echo_aligned(*scorer.probe_greedy())
+    assert not aligned and "misaligned" in why
 
 
 def test_scorer_without_logprobs_says_so_once_and_falls_back(caplog, tmp_path):
