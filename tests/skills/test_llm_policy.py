@@ -205,7 +205,8 @@ def test_ci_slow_glam_cli_learns_saves_and_the_policy_loads_back_and_acts(
     mendako_home: Path,
 ) -> None:
     """`mendako skills learn --policy llm` with the embedded SmolLM2 on a real BabyAI level,
-    a tiny budget (about a minute): the table, the checkpoint, and the policy acting again."""
+    a tiny budget (150 s at load 8: the model loads twice): the table, the checkpoint, and
+    the policy loaded back acting."""
     from typer.testing import CliRunner
 
     from agents.cli import app
