@@ -359,9 +359,11 @@ class LLMPolicy(nn.Module):
         """Hidden states entering the first trained block, ``T x hidden``. The mission's
         prefix is run once and its keys/values kept (``use_prefix=False``: all from
         scratch)."""
-        if not use_prefix or not pk.prefix_len:
+        if not use_prefix:  # the reference path: not counted
             return self._frozen_span(pk.ids, pk.pos, pk.allow)[0]
         self.frozen_passes += 1
+        if not pk.prefix_len:
+            return self._frozen_span(pk.ids, pk.pos, pk.allow)[0]
         n = pk.prefix_len
         key = tuple(pk.ids[:n].tolist())
         hit = self._prefix.get(key)
