@@ -148,6 +148,53 @@ def repair(
     return plan, notes
 
 
+def forced(
+    target: str,
+    names: list[str],
+    rules: Any,
+    inventory: dict[str, int],
+    known: set[str] = frozenset(),  # type: ignore[assignment]
+) -> bool:
+    """Whether no proposal the model could make changes what `repair` plans for `target`.
+
+    One option left (DESIGN.md, "Who decides"): the step is forced and no model is called.
+    So it is when none of `names` besides the rules' chain to `target` is feasible from here
+    (`repair` would drop every extra step), and the chain's order is fixed by what each step
+    needs wherever the model could name one of its steps (no two named steps ever ready at
+    once). BabyAI, whose only name is the mission, is always forced; a Crafter target with
+    a feasible extra step (a sapling to collect on the way) never is.
+    """
+    try:
+        chain = list(dict.fromkeys(n for n, _ in rules.prerequisites(target, inventory, known)))
+    except (ValueError, RecursionError):
+        return False  # `repair` reports it
+    if not chain or chain[-1] != target:
+        chain.append(target)
+    in_chain = set(chain)
+    for name in names:
+        if name not in in_chain and not _infeasible_extra(
+            rules, name, inventory, known, in_chain - {target}
+        ):
+            return False  # a step the model may add
+    if not any(n in names and n != target for n in chain):
+        return True  # the model can name no step of the chain: its order is the rules'
+    needs: dict[str, set[str]] = {}
+    for name in chain:
+        try:
+            own = _own_needs(rules, name, inventory, known)
+        except (ValueError, RecursionError):
+            own = []
+        needs[name] = {n for n in own if n in in_chain and n != name}
+    done: set[str] = set()
+    while len(done) < len(chain):
+        ready = [n for n in chain if n not in done and needs[n] <= done]
+        steps = [n for n in ready if n != target] or ready
+        if len(steps) != 1:  # two steps ready at once (the model's order decides) or a cycle
+            return False
+        done.add(steps[0])
+    return True
+
+
 def _own_needs(rules: Any, name: str, inventory: dict[str, int], known: set[str]) -> list[str]:
     """The steps `name` itself needs first, from here (its own rules chain, without it)."""
     return [n for n, _ in rules.prerequisites(name, inventory, known) if n != name]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from envs._babyai_nav import Pos, bfs, neighbours
 from envs._budget import StepBudget
-from envs._errors import SkillStop
+from envs._errors import NewPrecondition
 
 if TYPE_CHECKING:
     from envs.babyai import BabyAIEnv
@@ -31,7 +31,7 @@ class BabyAIAPI(StepBudget):
     the episode ends. :meth:`target` says what the plan's next step asks for (a mission
     clause, or a precondition of one). When what the agent sees puts a new step before the
     one this execution began on (a locked door found on the way), the next action raises
-    :class:`SkillStop` naming it, so the run replans with it.
+    :class:`~envs._errors.NewPrecondition` (a SkillStop) naming it, so the run replans with it.
     """
 
     def __init__(self, env: BabyAIEnv, budget: int, need: dict[str, int] | None = None) -> None:
@@ -78,7 +78,7 @@ class BabyAIAPI(StepBudget):
             return  # done: the plan moved on
         now = self.env.active_clause()
         watch, self._watch = self._watch, None  # say it once
-        raise SkillStop(f"{now['name']} must come before {watch}: {now.get('why', '')}")
+        raise NewPrecondition(f"{now['name']} must come before {watch}: {now.get('why', '')}")
 
     def left(self) -> None:
         """Turn left."""

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from envs import goal_vocab
-from envs._errors import BudgetExhausted, EpisodeOver, SkillStop
+from envs._errors import BudgetExhausted, EpisodeOver, NewPrecondition, SkillStop
 from envs.goal_vocab import GoalVocabulary
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "EnvAdapter",
     "EpisodeOver",
     "MendakoEnv",
+    "NewPrecondition",
     "PrimitiveAPI",
     "Reflex",
     "Rules",

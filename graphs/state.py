@@ -50,7 +50,8 @@ class AgentState(InputState):
     conditions: list[ConditionState] = Field(default_factory=list)
     """Each condition's state at the last plan or verify (met or not, the value seen)."""
     progressed: bool = False
-    """The last verify saw the pursued condition met: the next plan is not a replan."""
+    """The last verify saw the pursued condition met, or the skill found a precondition
+    (``envs.contract.NewPrecondition``): the next plan is not a replan."""
     plan: list[Subgoal] = Field(default_factory=list)
     cursor: int = 0
     """Index of the current subgoal in `plan`."""

@@ -77,12 +77,13 @@ class RunBusy(ValueError):
     """The run is being run by a live process right now."""
 
 
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
-"""What a run id (or a prefix of one) may look like: no path separators, no `..`."""
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+"""What a run id (or a prefix of one) may look like: no path separators, no `..`; a `:` as
+in an env id with its level (``babyai:BabyAI-UnlockPickup-v0__...``)."""
 
 
 def valid_run_id(run_id: str) -> str:
-    """`run_id` if it can name a run folder (letters, digits, `_ . -`; not `.`/`..`), else a
+    """`run_id` if it can name a run folder (letters, digits, `_ . : -`; not `.`/`..`), else a
     one-line RunNotFound, before any path is built from it."""
     if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id) or ".." in run_id:
         raise RunNotFound(

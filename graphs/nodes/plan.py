@@ -64,21 +64,46 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         }
     observation = session.describe()
     names = list(session.rules.achievements)
-    proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
-    target: str | None = proposal.target
+    mode = ctx.settings.world_model
+    target: str | None = None
     source = "llm"
     read: list[Decision] = []
+    early = bool(pursued) or (
+        ctx.settings.ground_target and (len(names) == 1 or state.target in names)
+    )
     if pursued:  # the spec's next unmet condition is the target (agents.goal_spec)
         target, source = pursued["target"], "spec"
         read = [*pursued.pop("reading", []), pursued.pop("decision")]
-    elif ctx.settings.ground_target:
+    elif early:
+        # One name to read the goal as, or the target of an earlier plan: the reading does
+        # not depend on the model's proposed target, so it comes first (a forced plan, or a
+        # goal nothing matches, then needs no planner call).
+        reading = goal_reader.read(
+            session.env_id, state.goal, ctx.scorer, names, None, state.target
+        )
+        target, source = reading.target, reading.method
+        read = [goal_reader.decision(reading, session.steps)]
+    forced = target is not None and (
+        planner.forced(target, names, session.rules, session.inventory, session.known_kinds())
+        if mode == "rules"
+        else mode == "off" and set(names) <= {target}
+    )
+    exchanges: list[Any] = []
+    if forced or (early and target is None):  # one option left, or no plan at all: no call
+        proposal = planner.PlanProposal(target=str(target or planner.NONE), subgoals=[])
+    else:
+        proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
+        exchanges = [exchange]
+        if not early:
+            target = proposal.target
+    if not early and ctx.settings.ground_target:
         # The model reads the goal (agents.goal_reader); the env's word match is its fallback.
         reading = goal_reader.read(
             session.env_id, state.goal, ctx.scorer, names, proposal.target, state.target
         )
         target, source = reading.target, reading.method
         read = [goal_reader.decision(reading, session.steps)]
-    update: dict[str, Any] = {"llm_log": [exchange], "observation": observation}
+    update: dict[str, Any] = {"llm_log": exchanges, "observation": observation}
     if target is None:
         why = f" ({read[0].notes[0]})" if read else ""
         return update | {
@@ -87,29 +112,35 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             "outcome": "not_achievable",
             "message": f"{NOT_ACHIEVABLE}: no known achievement matches {state.goal!r}{why}",
         }
-    mode = ctx.settings.world_model
     if mode == "off":
         steps, notes = planner.validate_only(proposal, target)
     elif mode == "learned":
         imagined = _imagine(ctx, state, proposal, target, names, failure)
         if isinstance(imagined, str):
             return update | {"target": target, "outcome": "not_achievable", "message": imagined}
-        steps, notes, exchanges = imagined
-        update["llm_log"] = [exchange, *exchanges]
+        steps, notes, more = imagined
+        update["llm_log"] = [*exchanges, *more]
     else:
         steps, notes = planner.repair(
             proposal, target, session.rules, session.inventory, session.known_kinds()
         )
+    chosen = " > ".join(s.name for s in steps)
+    if forced:  # the rules' chain is the only plan left: nothing for the model to choose
+        notes = [f"forced: {chosen} (no other plan survives the rules, no model call)"]
     decision = Decision(
         role="planner",
-        options=list(proposal.subgoals),
-        choice=" > ".join(s.name for s in steps),
-        method="structured",
-        overridden_by=({"rules": "rules", "learned": "learned"}.get(mode) if notes else None),
+        options=[chosen] if forced else list(proposal.subgoals),
+        choice=chosen,
+        forced=forced,
+        method="forced" if forced else "structured",
+        overridden_by=(
+            None if forced or not notes else {"rules": "rules", "learned": "learned"}.get(mode)
+        ),
         notes=list(notes),
         env_steps=session.steps,
     )
-    notes.insert(0, f"target {target} (read by {source}; LLM said {proposal.target})")
+    said = "no model call" if forced else f"LLM said {proposal.target}"
+    notes.insert(0, f"target {target} (read by {source}; {said})")
     update |= {
         "decisions": [*read, decision],
         "target": target,
@@ -117,6 +148,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         "cursor": 0,
         "replans": replans,
         "verdict": None,
+        "progressed": False,  # a found precondition's free replan is this one, not the next
         "message": "; ".join(notes),
     }
     if state.target is None or pursued:

@@ -7,12 +7,17 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import goal_spec, verifier
+from envs.contract import NewPrecondition
 from graphs.context import RunContext
 from graphs.nodes._view import NodeView, conditions_text, update_of
 from graphs.state import AgentState, StepRecord, Verdict
 
 ATTEMPT = "closes"
 """Where this node stands in an attempt (``graphs.nodes.Node.attempt``)."""
+
+MAX_FOUND = 12
+"""Replans after a precondition found mid-skill (``envs.contract.NewPrecondition``) that do not
+count against ``--max-replans`` in one run; past this many they count like any failure."""
 
 
 def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -35,7 +40,10 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         verdict = _held_verdict(state, ctx, subgoal)
     elif ctx.settings.reward != "programmatic":
         verdict = _language_verdict(verdict, state, ctx)
-    if state.chosen is not None and not _held(ctx, state.chosen):
+    found = _found(state.last_error)
+    if found:  # the skill stopped on a need the view revealed: progress, the plan grows
+        verdict = verdict.model_copy(update={"critique": f"new precondition found: {found}"})
+    if state.chosen is not None and not _held(ctx, state.chosen) and not found:
         ctx.library.record(state.chosen, verdict.success, attempt=len(state.history))
         skill = ctx.library.get(state.chosen)
         feedback = getattr(skill, "feedback", None)
@@ -52,8 +60,10 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         verdict=verdict,
     )
     update: dict[str, Any] = {"verdict": verdict, "history": [record]}
+    # A found precondition replans without counting a replan, MAX_FOUND times in a run.
+    free = bool(found) and 1 + sum(bool(_found(r.error)) for r in state.history) <= MAX_FOUND
     if state.spec is not None:
-        return update | _spec_next(state, ctx, verdict)
+        return update | _spec_next(state, ctx, verdict) | ({"progressed": True} if free else {})
     goal_met = state.target is not None and achievements.get(state.target, 0) > state.target_start
     if goal_met:
         return update | {"outcome": "achieved", "message": f"{state.target} achieved"}
@@ -63,7 +73,18 @@ def verify(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         return update | {"outcome": "failed", "message": "env step budget spent"}
     if verdict.success:
         update["cursor"] = state.cursor + 1
+    if free:
+        update["progressed"] = True
     return update
+
+
+def _found(error: str | None) -> str:
+    """The new step's message when the skill stopped on a precondition it found (the
+    error names ``NewPrecondition``, in process or from the sandbox), else empty."""
+    mark = f"{NewPrecondition.__name__}: "
+    if not error or mark not in error:
+        return ""
+    return error.split(mark, 1)[1].strip()
 
 
 def _spec_next(state: AgentState, ctx: RunContext, verdict: Verdict) -> dict[str, Any]:
