@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default=None, help="GGUF (default: the embedded one)")
     p.add_argument("--limit", type=int, default=None, help="first N instructions of each half")
     p.add_argument(
+        "--splits", default="tune,held-out", help="comma-separated halves to run: tune, held-out"
+    )
+    p.add_argument(
         "--scorers",
         default="completion,yesno,letters/one",
         help="comma-separated, of: completion (the default route), yesno, letters/one, "
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
             "letters/cyclic": lambda: ChoiceScorer(chat, method="letters", permute=True),
         }
         scorers = {name: builders[name]() for name in wanted}
-        for split in SPLITS:
+        for split in [x.strip() for x in a.splits.split(",") if x.strip()]:
             rows: dict[str, dict[str, list[float]]] = {
                 name: {"agree": [], "rho": [], "correct": [], "s": []} for name in scorers
             }
