@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, create_model
 from agents._prompts import render
 from agents.llm import method_of
 from envs import goal_vocab
+from envs.registry import adapter
 from envs.values import LLMExchange, Subgoal
 
 NONE = "none"
@@ -76,16 +77,31 @@ def _proposal_schema(names: list[str]) -> type[BaseModel]:
 
 
 def propose(
-    llm: BaseChatModel, goal: str, observation: str, names: list[str], failure: str = ""
+    llm: BaseChatModel,
+    goal: str,
+    observation: str,
+    names: list[str],
+    failure: str = "",
+    env_id: str | None = None,
 ) -> tuple[PlanProposal, LLMExchange]:
     """Ask the LLM for a target and subgoals, constrained to known subgoal names.
 
     The prompt holds the goal (and the last failure), not the observation: the model
     proposes a plan for the goal, the world model grounds it in the state (what is held or
     known is dropped, what is missing inserted: `repair`), and the same goal asked again
-    is the same prompt, answered from the LLM cache. `observation` is kept for callers."""
+    is the same prompt, answered from the LLM cache. `observation` is kept for callers.
+    The prompt names the env and what it calls its goals as its contract says (`env_id`'s
+    adapter: ``title``, ``goal_words``); without one, plain "goal"."""
+    env, (kind, kinds) = "", ("goal", "goals")
+    if env_id is not None:
+        spec = adapter(env_id)
+        env, (kind, kinds) = f"{spec.title or spec.name} ", spec.goal_words
     prompt = render(
         "planner",
+        env=env,
+        kind=kind,
+        kinds=kinds,
+        Kinds=kinds[:1].upper() + kinds[1:],
         subgoals=", ".join(names),
         observation=observation,
         failure=failure,

@@ -560,6 +560,8 @@ class BabyAIAdapter(EnvAdapter):
 
     name = "babyai"
     summary = "BabyAI (Minigrid): language missions, BabyAI's own verifier"
+    title = "BabyAI"
+    goal_words = ("mission", "missions")
     kinds = KINDS
     view_cells = VIEW * VIEW * 3  # the 7x7x3 egocentric image
     takes_goal = True

@@ -194,6 +194,11 @@ class EnvAdapter(ABC):
     """The env's id in the CLI (``--env NAME``); ``NAME:variant`` ids are passed to make."""
     summary: ClassVar[str] = ""
     """One line for ``--help``."""
+    title: ClassVar[str] = ""
+    """The env's name in prose (the planner's prompt); empty: :attr:`name`."""
+    goal_words: ClassVar[tuple[str, str]] = ("achievement", "achievements")
+    """What the env calls the things a goal is read as (:meth:`Rules.achievements`),
+    singular and plural: BabyAI's are missions."""
     kinds: tuple[str, ...] = ()
     """Kinds of things the player can perceive or remember (``EnvSession.known_kinds``)."""
     view_cells: int | None = None

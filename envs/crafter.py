@@ -385,6 +385,7 @@ class CrafterAdapter(EnvAdapter):
 
     name = "crafter"
     summary = "Crafter: 2-D survival world, 22 achievements (default)"
+    title = "Crafter"
     kinds = KINDS
     view_cells = VIEW[0] * VIEW[1]
 

@@ -290,6 +290,7 @@ class MineDojoAdapter(EnvAdapter):
 
     name = "minedojo"
     summary = "MineDojo (Minecraft); needs JDK 8 and a network at first start"
+    title = "MineDojo"
 
     def make(self, env_id: str = "minedojo", *, seed: int = 0, goal: str | None = None) -> Any:
         """See :func:`make`."""

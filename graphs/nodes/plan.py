@@ -92,7 +92,9 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if forced or (early and target is None):  # one option left, or no plan at all: no call
         proposal = planner.PlanProposal(target=str(target or planner.NONE), subgoals=[])
     else:
-        proposal, exchange = planner.propose(ctx.llm, state.goal, observation, names, failure)
+        proposal, exchange = planner.propose(
+            ctx.llm, state.goal, observation, names, failure, session.env_id
+        )
         exchanges = [exchange]
         if not early:
             target = proposal.target
@@ -315,7 +317,7 @@ def _imagine(
                 return f"{NOT_ACHIEVABLE}: the world model says {target} is out of reach ({e})"
             reason = f"\nThe world model says {target} is out of reach: {e}."
             proposal, exchange = planner.propose(
-                ctx.llm, state.goal, session.describe(), names, failure + reason
+                ctx.llm, state.goal, session.describe(), names, failure + reason, session.env_id
             )
             exchanges.append(exchange)
             if ctx.settings.ground_target:
