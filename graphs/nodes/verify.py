@@ -172,13 +172,15 @@ def _language_verdict(programmatic: Verdict, state: AgentState, ctx: RunContext)
 
 
 def view(event: dict[str, Any]) -> NodeView:
-    """The verdict: success or failure, reward, critique."""
+    """The verdict: success, progress (a failed attempt that moved the run on: a precondition
+    found, a condition met) or failure, reward, critique."""
     up = update_of(event)
     v = up.get("verdict") or {}
-    mark = "✓ success" if v.get("success") else "✗ failure"
+    ok, moved = bool(v.get("success")), bool(up.get("progressed"))
+    mark = "✓ success" if ok else "→ progress" if moved else "✗ failure"
     return NodeView(
         label="verify",
-        style="bold green" if v.get("success") else "bold red",
+        style="bold green" if ok else "bold yellow" if moved else "bold red",
         summary=f"{mark} reward={v.get('reward')} — {v.get('critique', '')}",
         details=(str(up["message"]),)
         if up.get("outcome") and up.get("message")

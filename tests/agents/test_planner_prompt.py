@@ -20,6 +20,12 @@ def test_prompt_words_come_from_the_env_contract() -> None:
     crafter = _prompt("crafter", ["collect_wood", "place_table"])
     assert crafter.startswith("Which Crafter achievement does this goal ask for")
     assert "Achievements: collect_wood, place_table." in crafter
+    # Crafter's prompt as it always was, to the byte (cached replies, seeded `none` answers).
+    assert crafter == (
+        "Which Crafter achievement does this goal ask for, and which achievements lead to it,"
+        " in order? Achievements: collect_wood, place_table. Answer target none if no"
+        " achievement matches.\nGoal: g\n"
+    )
     assert adapter("babyai").goal_words == ("mission", "missions")
     plain = _prompt(None, ["a"])
     assert plain.startswith("Which goal does") and "Crafter" not in plain

@@ -66,6 +66,8 @@ def test_found_preconditions_replan_without_using_up_replans() -> None:
     found = [v for v in verdicts if v["critique"].startswith("new precondition found: ")]
     assert len(found) > 3 and len(plans) > 4
     assert plans[-1]["replans"] <= 3 < len(found)
+    shown = [verify.view(e).summary for e in nodes if e["node"] == "verify"]
+    assert sum(s.startswith("→ progress") for s in shown) == len(found)
 
 
 def test_found_preconditions_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
