@@ -473,9 +473,8 @@ class NextTo:
         self.meta = SkillMeta(name=name, description=f"{what} (the run driver's own)")
 
     def affordance(self, session: Any) -> float | None:
-        """Feasible when the player has seen such an object (and holds what placing needs)."""
-        if self.kind not in session.known_kinds():
-            return 0.0
+        """Feasible when the player holds what placing needs (an object not seen yet is
+        looked for first)."""
         if self.item is None:
             return 1.0
         missing = session.rules.missing(f"place_{self.item}", session.inventory)
@@ -485,10 +484,11 @@ class NextTo:
         """Walk (and place); an error result when it could not."""
         api = session.api(budget, need)
         try:
+            found = api.known(self.kind) or api.move_near(self.kind)  # explores until seen
             if self.item is None:
-                ok = bool(api.move_near(self.kind))
+                ok = bool(found and api.move_near(self.kind))
             else:
-                ok = bool(api.place(self.item, next_to=self.kind))
+                ok = bool(found and api.place(self.item, next_to=self.kind))
         except BudgetExhausted:
             return SkillResult(steps=api.steps_used, stopped="budget")
         except EpisodeOver:
