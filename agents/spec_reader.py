@@ -15,9 +15,9 @@ part (the words prune, the model chooses; DESIGN.md, "Who decides"):
   "a wood sword") is overridden by the words' reading, traced;
 - amounts are always the words' (read literally: digits, number words, kanji, days);
 - a part the model read nothing for keeps the words' reading (the model never shortens a
-  goal); a part the words could not read is read by the model's log-likelihood among the
-  env's targets with a refusal option (``agents.goal_reader.read_goal``), else it stays in
-  ``unread`` and is named (a partly readable goal is refused, never silently shortened);
+  goal); a part the words could not read stays in ``unread`` and is named (a partly
+  readable goal is refused, never silently shortened; ``UNREAD`` says why the model's
+  log-likelihood does not read such parts);
 - a condition the model read that no part allows is left out, traced;
 - the order is the words' (an order word: "then", てから).
 
@@ -53,6 +53,7 @@ from envs.values import Decision
 
 __all__ = [
     "CHOOSE",
+    "UNREAD",
     "SpecReading",
     "decision",
     "model_spec",
@@ -69,6 +70,11 @@ as specific as the words' own (as many terms of the vocabulary matched); ``any``
 the part's words allow. Chosen on the tune half of ``benchmarks/spec_reading.py``."""
 RETRIES = 1
 """Retries of the model's structured answer when it does not validate."""
+UNREAD: Literal["refuse", "scores"] = "refuse"
+"""A part the words could not read: ``refuse`` it, named; or ``scores``, let the model's
+log-likelihood read it (``goal_reader.read_goal``, with its refusal option). Measured
+(``benchmarks/spec_reading.py``): with Qwen2.5-Coder-0.5B, ``scores`` read every part to
+refuse of a 23-phrasing sample as some target (0/3 refusals) and gained nothing; so refuse."""
 
 # --------------------------------------------------------------------------- words
 _NUM_EN = {
@@ -402,6 +408,7 @@ def read_spec(
     scorer: Any = None,
     *,
     choose: Literal["specific", "any"] = CHOOSE,
+    unread: Literal["refuse", "scores"] = UNREAD,
 ) -> SpecReading:
     """Read ``goal`` with the model under the env's schema and the words, by the rule in the
     module's docstring. ``llm`` None or the ``none`` backend: the words alone, no call."""
@@ -410,7 +417,7 @@ def read_spec(
         return SpecReading(words, words, notes=["no model (--llm none): read by the words"])
     t0 = time.perf_counter()
     got = model_spec(llm, goal, vocab, rules)
-    reading = reconcile(got, goal, vocab, rules, scorer, choose=choose)
+    reading = reconcile(got, goal, vocab, rules, scorer, choose=choose, unread=unread)
     reading.seconds = time.perf_counter() - t0
     return reading
 
@@ -423,10 +430,11 @@ def reconcile(
     scorer: Any = None,
     *,
     choose: Literal["specific", "any"] = CHOOSE,
+    unread: Literal["refuse", "scores"] = UNREAD,
 ) -> SpecReading:
     """The spec that stands, given the model's reading of ``goal`` (or why it gave none) and
-    the words', by the rule in the module's docstring; ``scorer`` reads the parts the words
-    could not (None: those stay unread)."""
+    the words', by the rule in the module's docstring; with ``unread="scores"``, ``scorer``
+    reads the parts the words could not (else, or with no scorer, those stay unread)."""
     parts, ordered = _read_parts(goal, vocab, rules)
     words = _spec(parts, ordered)
     reading = SpecReading(words, words, called=True)
@@ -435,6 +443,7 @@ def reconcile(
         reading.notes.append(f"the model gave no valid spec ({model}): the words read it")
     else:
         reading.model = model
+    scorer = scorer if unread == "scores" else None
     reading.spec = _reconcile(reading, reading.model, parts, ordered, vocab, scorer, choose)
     return reading
 

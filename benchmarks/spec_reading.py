@@ -15,7 +15,8 @@ baseline: no model call, the words alone) and per reading:
 
 it prints exact-spec accuracy on the held-out half (the figure), the tune half, the Japanese
 phrasings and the refusals, and the model's seconds per goal. ``--grid`` prints the tune-half
-accuracy of the reader for each ``choose`` policy (how ``spec_reader.CHOOSE`` was chosen).
+accuracy of the reader for each ``choose`` and ``unread`` policy (how ``spec_reader.CHOOSE``
+and ``spec_reader.UNREAD`` were chosen).
 A reading is exact when its conditions (amounts included) are the expected ones: in order
 for an ordered goal ("then"), as a set otherwise, with the order flag right.
 """
@@ -183,11 +184,16 @@ def evaluate(
     if grid and llm is not None:
         tune = [p for p in items if p.split == "tune"]
         for choose in ("specific", "any"):
-            ok = 0
-            for p in tune:
-                got = spec_reader.read_spec(llm, p.goal, vocab, rules, scorer, choose=choose)
-                ok += right(got.spec, p)
-            lines.append(f"  grid (tune half) choose={choose}: {ok}/{len(tune)}")
+            for unread in ("refuse", "scores"):
+                ok = 0
+                for p in tune:
+                    got = spec_reader.read_spec(
+                        llm, p.goal, vocab, rules, scorer, choose=choose, unread=unread
+                    )
+                    ok += right(got.spec, p)
+                lines.append(
+                    f"  grid (tune half) choose={choose} unread={unread}: {ok}/{len(tune)}"
+                )
     return lines
 
 

@@ -169,14 +169,14 @@ def test_a_refused_part_stays_refused_when_the_models_scores_are_unsure(parts) -
     # so the part nobody read stays unread, named.
     from agents.llm import make_scorer
 
-    got = R.reconcile(
-        GoalSpec(conditions=[Achieve(name="collect_wood"), Achieve(name="collect_drink")]),
-        "collect wood and fly to the moon",
-        *parts,
-        scorer=make_scorer("none"),
-    )
+    model = GoalSpec(conditions=[Achieve(name="collect_wood"), Achieve(name="collect_drink")])
+    goal = "collect wood and fly to the moon"
+    got = R.reconcile(model, goal, *parts, scorer=make_scorer("none"), unread="scores")
     assert got.spec.unread == ["fly to the moon"]
     assert any("'fly to the moon': nobody read it" in n for n in got.notes)
+    # By default (UNREAD = "refuse") the scores are not asked at all.
+    got = R.reconcile(model, goal, *parts, scorer=make_scorer("none"))
+    assert got.spec.unread == ["fly to the moon"] and not any("nobody" in n for n in got.notes)
 
 
 @pytest.mark.slow
