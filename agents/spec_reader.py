@@ -73,8 +73,9 @@ RETRIES = 1
 UNREAD: Literal["refuse", "scores"] = "refuse"
 """A part the words could not read: ``refuse`` it, named; or ``scores``, let the model's
 log-likelihood read it (``goal_reader.read_goal``, with its refusal option). Measured
-(``benchmarks/spec_reading.py``): with Qwen2.5-Coder-0.5B, ``scores`` read every part to
-refuse of a 23-phrasing sample as some target (0/3 refusals) and gained nothing; so refuse."""
+(``benchmarks/spec_reading.py --grid``, tune half): SmolLM2 47/47 either way; Qwen2.5-Coder-0.5B
+(every 4th phrasing) 10/12 with ``scores``, 12/12 with ``refuse``: it read the parts to refuse
+("fly to the moon", "ride a horse") as targets. So refuse."""
 
 # --------------------------------------------------------------------------- words
 _NUM_EN = {
