@@ -10,6 +10,9 @@ compound ("... and ...") or counted ("collect 5 wood"). Each (goal, backend, see
 run through the graph (plan, SayCan, skills, verifier) in a fresh env; its trace is kept in
 ``$MENDAKO_HOME/runs`` as usual. ``--llm`` takes a comma list (default ``embedded,none``):
 ``none`` is the backend with no knowledge, so the difference is what the model adds.
+Runs are independent: the skill statistics are frozen (``MENDAKO_SKILL_STATS=frozen``: each
+run starts from the stored history and writes nothing back), so no run's luck changes the
+next run's skill choices; ``--learn-across`` lets the history grow from run to run instead.
 
 Prints one line per run, then per goal and backend: runs achieved (share), the median env
 steps of the achieved runs and of all runs, and the lift (model minus ``none``) in success.
@@ -19,6 +22,7 @@ Tune on seeds 0-99, report on 1000+.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Iterable
@@ -28,6 +32,7 @@ from typing import Any
 
 from graphs.context import RunSettings
 from graphs.runner import run_goal
+from skills.library import STATS_ENV
 
 
 def _seeds(text: str) -> list[int]:
@@ -150,7 +155,14 @@ def main() -> None:
     p.add_argument("--env", default="crafter")
     p.add_argument("--skill-budget", type=int, default=400)
     p.add_argument("--max-env-steps", type=int, default=10_000)
+    p.add_argument(
+        "--learn-across",
+        action="store_true",
+        help="let skill statistics carry over from run to run (default: frozen, runs independent)",
+    )
     args = p.parse_args()
+    if not args.learn_across:
+        os.environ[STATS_ENV] = "frozen"
     goals = ([args.goal] if args.goal else []) + (read_goals(args.file) if args.file else [])
     if not goals:
         p.error("give a goal or --file")
@@ -161,7 +173,9 @@ def main() -> None:
     report(rows, goals, specs)
     print(
         f"\n({len(rows)} runs, seeds {args.seeds}, skill budget {args.skill_budget}, "
-        f"max env steps {args.max_env_steps}; total {time.perf_counter() - t0:.0f}s)"
+        f"max env steps {args.max_env_steps}, skill stats "
+        f"{'learned across runs' if args.learn_across else 'frozen (runs independent)'}; "
+        f"total {time.perf_counter() - t0:.0f}s)"
     )
 
 
