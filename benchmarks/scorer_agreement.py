@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
                 part[name] = {k: round(float(np.mean(v)), 3) for k, v in r.items()}
                 part[name]["method"] = how  # type: ignore[index]
             summary[split] = part
-        if isinstance(default, CompletionScorer):
+        if isinstance(default, CompletionScorer) and "completion" in scorers:
             aligned, why = default.echo_aligned(*default.probe_greedy())
             print(f"\ncompletion route: {default.route}; not taken: {default.why_not or '-'}")
             print(f"this server's echo logprobs: {'aligned' if aligned else why}")
