@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agents._prompts import render
+from agents.llm import method_of
 from envs import goal_vocab
 from envs.goal_vocab import GoalVocabulary
 from envs.registry import adapter
@@ -65,6 +66,9 @@ class GoalReading:
     """The model's top option (None = it refused), whether or not it stood."""
     words: str | None = None
     """What the word match read (None = nothing), whether or not it was used."""
+    scored_by: str = ""
+    """How the scores were made (``agents.llm.method_of``: ``loglik`` in process; through a
+    server ``forced_loglik``, ``echo_loglik``, ``yesno``, ``votes``); empty without scores."""
 
     def note(self) -> str:
         """One line for the trace: the reading, its method and the model's top scores."""
@@ -151,18 +155,20 @@ def read_goal(
         return GoalReading(words, "words" if words else "none", words=words)
     if found:  # the model chooses among what the words left (fewer options to score)
         scores = model_scores(scorer, vocab, goal, targets, calibration=calibration, among=found)
+        by = method_of(scorer)
         best, p = next(iter(scores.items()))
         if best == words or p >= OVERRIDE:
-            return GoalReading(best, "model", scores, model_choice=best, words=words)
+            return GoalReading(best, "model", scores, model_choice=best, words=words, scored_by=by)
         # Unsure against the words' most specific match: the words stand (traced as such).
-        return GoalReading(words, "words", scores, model_choice=best, words=words)
+        return GoalReading(words, "words", scores, model_choice=best, words=words, scored_by=by)
     scores = model_scores(scorer, vocab, goal, targets, calibration=calibration)
+    by = method_of(scorer)
     best, p = next(iter(scores.items()))
     choice = None if best == vocab.refuse else best
     if p >= threshold and choice is not None:
-        return GoalReading(choice, "model", scores, model_choice=choice, words=words)
+        return GoalReading(choice, "model", scores, model_choice=choice, words=words, scored_by=by)
     method: Literal["model", "none"] = "model" if choice is None and p >= threshold else "none"
-    return GoalReading(None, method, scores, model_choice=choice, words=words)
+    return GoalReading(None, method, scores, model_choice=choice, words=words, scored_by=by)
 
 
 def exact_target(goal: str, targets: list[str]) -> str | None:
@@ -211,7 +217,9 @@ def decision(reading: GoalReading, env_steps: int = 0) -> Decision:
         scores=[round(v, 4) for v in reading.scores.values()],
         choice=reading.target or "none",
         forced=forced,
-        method="loglik" if reading.scores else ("forced" if forced else reading.method),
+        method=(reading.scored_by or "loglik")
+        if reading.scores
+        else ("forced" if forced else reading.method),
         overridden_by=(
             "words"
             if reading.scores

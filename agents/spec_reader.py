@@ -47,6 +47,7 @@ from agents.goal_spec import (
     Vital,
     condition_text,
 )
+from agents.llm import method_of
 from envs import goal_vocab
 from envs.goal_vocab import GoalVocabulary
 from envs.values import Decision
@@ -395,6 +396,9 @@ class SpecReading:
     """The words changed or replaced something the model read."""
     seconds: float = 0.0
     """Wall seconds of the model's calls."""
+    via: str = ""
+    """How the model's answer was obtained (``agents.llm.method_of``: ``grammar`` in process,
+    or the structured-output method negotiated with a server, ``json_object`` ...)."""
 
 
 def _is_none(llm: Any) -> bool:
@@ -420,6 +424,7 @@ def read_spec(
     got = model_spec(llm, goal, vocab, rules)
     reading = reconcile(got, goal, vocab, rules, scorer, choose=choose, unread=unread)
     reading.seconds = time.perf_counter() - t0
+    reading.via = method_of(llm)
     return reading
 
 
@@ -569,7 +574,10 @@ def decision(reading: SpecReading, env_steps: int = 0) -> Decision:
         choice=reading.spec.message(),
         method="structured" if reading.called else "words",
         overridden_by="words" if reading.overridden else None,
-        notes=list(reading.notes),
+        notes=[
+            *reading.notes,
+            *([f"the model answered through {reading.via}"] if reading.via else []),
+        ],
         env_steps=env_steps,
     )
 

@@ -221,6 +221,17 @@ def test_ci_slow_every_role_records_how_the_model_answered(llama_server, mendako
     scorer = make_scorer("none")
     (exchange,) = wm.hypothesise(None, model, "collect_wood", vocab, max_calls=1, scorer=scorer)
     assert exchange.method == "none"
+    # The goal's readers: the single-target reader's scores and the spec reader's schema call.
+    from agents import goal_reader, spec_reader
+    from envs import crafter, goal_vocab
+
+    words = goal_vocab.load("crafter")
+    reading = goal_reader.read_goal("a stone pickaxe", words, make_scorer(llm, cache=False))
+    assert reading.scores and goal_reader.decision(reading).method == "forced_loglik"
+    got = spec_reader.read_spec(llm, "collect 5 wood and make a wood pickaxe", words,
+                                crafter.load_rules())  # fmt: skip
+    assert got.called and got.via == "json_object"
+    assert "the model answered through json_object" in spec_reader.decision(got).notes
 
 
 # ------------------------------------------------------------------ other backends
