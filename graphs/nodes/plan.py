@@ -79,7 +79,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         # not depend on the model's proposed target, so it comes first (a forced plan, or a
         # goal nothing matches, then needs no planner call).
         reading = goal_reader.read(
-            session.env_id, state.goal, ctx.scorer, names, None, state.target
+            session.env_id, _said(state, session), ctx.scorer, names, None, state.target
         )
         target, source = reading.target, reading.method
         read = [goal_reader.decision(reading, session.steps)]
@@ -101,7 +101,7 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if not early and ctx.settings.ground_target:
         # The model reads the goal (agents.goal_reader); the env's word match is its fallback.
         reading = goal_reader.read(
-            session.env_id, state.goal, ctx.scorer, names, proposal.target, state.target
+            session.env_id, _said(state, session), ctx.scorer, names, proposal.target, state.target
         )
         target, source = reading.target, reading.method
         read = [goal_reader.decision(reading, session.steps)]
@@ -166,6 +166,14 @@ def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             steps.append(swap)
         update |= {k: v for k, v in pursued.items() if k != "target"} | {"progressed": False}
     return update
+
+
+def _said(state: AgentState, session: Any) -> str:
+    """The goal as the reader reads it: an env that takes the goal as its mission (BabyAI)
+    has read it already (``make(goal=...)`` builds the mission from it, in any language it
+    speaks, or refuses it), so its mission is read; else the goal as given."""
+    mission = session.mission if getattr(session.adapter, "takes_goal", False) else None
+    return mission or state.goal
 
 
 def _states(state: AgentState, session: Any) -> list[goal_spec.ConditionState]:

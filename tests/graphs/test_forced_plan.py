@@ -75,3 +75,22 @@ def test_found_preconditions_are_bounded(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(verify, "MAX_FOUND", 1)
     summary, _ = _run("babyai:BabyAI-SynthS5R2-v0", 3, "none", max_replans=0)
     assert summary.outcome == "failed" and "gave up after 0 replans" in summary.message
+
+
+@pytest.mark.parametrize(
+    ("goal", "mission"),
+    [
+        ("赤いボールを拾って", "pick_up_red_ball"),
+        ("ドアを開けてから鍵を拾って", "open_door_pick_up_key"),
+    ],
+)
+def test_a_japanese_babyai_goal_is_read_as_the_mission_the_env_made_of_it(
+    goal: str, mission: str
+) -> None:
+    # The env turned the goal into its mission (envs/data/babyai_ja.yaml); the reader reads
+    # that mission, not the Japanese words against English names (before: not_achievable).
+    summary, nodes = _run("babyai", 0, "none", goal=goal)
+    assert summary.outcome == "achieved", summary.message
+    assert summary.achievements.get(mission) == 1
+    reads = [d for e in nodes if e["node"] == "plan" for d in e["update"].get("decisions") or []]
+    assert reads[0]["role"] == "goal" and reads[0]["choice"] == mission
