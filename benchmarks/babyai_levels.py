@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import signal
 import sys
@@ -37,6 +36,8 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a file from any folder: the repo root on the path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from skills.intervals import wilson  # noqa: E402  (after the path is set)
 
 
 @dataclass
@@ -87,17 +88,6 @@ def seeds_of(text: str) -> list[int]:
         lo, hi = text.split("-")
         return list(range(int(lo), int(hi) + 1))
     return [int(s) for s in text.split(",")]
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a success share ``k/n``."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
 
 
 class _BotTimeout(Exception):

@@ -15,7 +15,9 @@ run starts from the stored history and writes nothing back), so no run's luck ch
 next run's skill choices; ``--learn-across`` lets the history grow from run to run instead.
 
 Prints one line per run, then per goal and backend: runs achieved (share), the median env
-steps of the achieved runs and of all runs, and the lift (model minus ``none``) in success.
+steps of the achieved runs and of all runs, and the lift (model minus ``none``) in success;
+over all goals, each backend's Wilson 95% interval and the lift's paired bootstrap interval
+(over the (goal, seed) pairs both backends ran).
 Tune on seeds 0-99, report on 1000+.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 
 from graphs.context import RunSettings
 from graphs.runner import run_goal
+from skills.intervals import paired_bootstrap, wilson
 from skills.library import STATS_ENV
 
 
@@ -143,6 +146,31 @@ def report(rows: list[Row], goals: list[str], specs: list[str]) -> None:
         for v in totals.values()
     )
     print(f"{'all goals':<44}{cells}")
+    cells = "".join(
+        f"{'[{:.2f}, {:.2f}]'.format(*wilson(sum(v), len(v))):>{col}}" for v in totals.values()
+    )
+    print(f"{'  95% Wilson interval':<44}{cells}")
+    if base:
+        for spec in specs:
+            if spec != base:
+                print(lift_line(rows, spec, base))
+
+
+def lift_line(rows: list[Row], spec: str, base: str) -> str:
+    """The lift of ``spec`` over ``base`` in success over the (goal, seed) pairs both ran, with
+    its paired 95% bootstrap interval."""
+    got = {(r.goal, r.seed, r.spec): r.outcome == "achieved" for r in rows}
+    pairs = [(got[(g, s, base)], got[(g, s, spec)]) for g, s, x in got if x == spec
+             and (g, s, base) in got]  # fmt: skip
+    if not pairs:
+        return f"lift {spec} - {base}: no pairs"
+    before, after = [float(b) for b, _ in pairs], [float(a) for _, a in pairs]
+    lo, hi = paired_bootstrap(before, after)
+    mean = sum(after) / len(after) - sum(before) / len(before)
+    return (
+        f"lift {spec} - {base}: {100 * mean:+.1f} points over {len(pairs)} paired runs "
+        f"(paired bootstrap 95% CI {100 * lo:+.1f} to {100 * hi:+.1f})"
+    )
 
 
 def main() -> None:

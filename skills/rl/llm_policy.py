@@ -55,6 +55,7 @@ import torch
 from torch import nn
 
 from envs import babyai
+from skills.intervals import paired_bootstrap, wilson
 
 log = logging.getLogger(__name__)
 
@@ -137,31 +138,6 @@ class LLMPolicyArgs:
     skills import no agents)."""
     out: str | None = None
     """Where to write ``llm_policy.pt`` + ``meta.json`` (None: nothing written)."""
-
-
-# ---------------------------------------------------------------------- intervals
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval (95% by default) of a success rate ``k / n``."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
-
-
-def paired_bootstrap(
-    before: Sequence[int], after: Sequence[int], *, n: int = 5000, seed: int = 0
-) -> tuple[float, float]:
-    """95% bootstrap interval of ``mean(after) - mean(before)`` over paired episodes (the
-    same held-out seeds are played before and after)."""
-    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    if len(a) != len(b) or not len(a):
-        raise ValueError("paired_bootstrap needs two equally long, non-empty lists")
-    idx = np.random.default_rng(seed).integers(0, len(a), size=(n, len(a)))
-    diffs = (a[idx] - b[idx]).mean(axis=1)
-    return (float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975)))
 
 
 # ---------------------------------------------------------------------- the LLM policy
