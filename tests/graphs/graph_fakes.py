@@ -50,3 +50,22 @@ class WordScorer:
         raw = [1.0 + 10.0 * len(words & set(o.lower().split())) for o in options]
         total = sum(raw)
         return [r / total for r in raw]
+
+
+def run_scripted(goal: str, reply: dict[str, Any], **settings: Any) -> tuple[Any, ScriptedPlanner]:
+    """``goal`` through the real graph on Crafter (seed 0, the built-in skills) with a planner
+    that always answers ``reply`` and the word scorer; returns the run's summary and the
+    planner (its ``calls``)."""
+    from graphs.context import RunSettings
+    from graphs.runner import run_goal
+    from skills.library import SkillLibrary
+
+    llm = ScriptedPlanner(replies=[reply])
+    summary = run_goal(
+        goal,
+        RunSettings(seed=0, **settings),
+        llm=llm,
+        scorer=WordScorer(),
+        library=SkillLibrary("crafter"),
+    )
+    return summary, llm

@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import json
 
-from graph_fakes import ScriptedPlanner, WordScorer
+from graph_fakes import run_scripted
 
-from graphs.context import RunSettings
 from graphs.export import export_html
 from graphs.nodes import view_of
-from graphs.runner import run_goal
 from graphs.trace import find_run
-from skills.library import SkillLibrary
 
-
-def _run(goal: str, reply: dict, **settings):
-    llm = ScriptedPlanner(replies=[reply])
-    summary = run_goal(
-        goal,
-        RunSettings(seed=0, **settings),
-        llm=llm,
-        scorer=WordScorer(),
-        library=SkillLibrary("crafter"),
-    )
-    return summary, llm
+_run = run_scripted
 
 
 def _end(run_id: str) -> dict:

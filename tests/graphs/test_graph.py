@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from graph_fakes import ScriptedPlanner, WordScorer
+from graph_fakes import run_scripted
 
-from graphs.context import RunSettings
 from graphs.routers import route_after_plan, route_after_verify
-from graphs.runner import run_goal
 from graphs.state import AgentState, Subgoal, Verdict
 from graphs.trace import find_run
 from skills.library import SkillLibrary
 
-
-def _run(goal: str, reply: dict, **settings):
-    llm = ScriptedPlanner(replies=[reply])
-    summary = run_goal(
-        goal,
-        RunSettings(seed=0, **settings),
-        llm=llm,
-        scorer=WordScorer(),
-        library=SkillLibrary("crafter"),
-    )
-    return summary, llm
+_run = run_scripted
 
 
 def test_collect_wood_reaches_goal_and_leaves_a_trace() -> None:
