@@ -169,16 +169,6 @@ def run_mendako(level: str, seed: int, spec: str, parts: Any, args: Any) -> Epis
                 os.environ["MENDAKO_HOME"] = old
 
 
-def _parts(spec: str) -> tuple[Any, Any]:
-    """A model and scorer shared by every run of ``spec`` (``none`` is built per run)."""
-    if spec.split(":", 1)[0] == "none":
-        return None, None
-    from agents.llm import make_chat_model, make_scorer
-
-    llm = make_chat_model(spec)
-    return llm, make_scorer(llm)
-
-
 def report(episodes: list[Episode], levels: list[str], agents: list[str]) -> None:
     """Per level and agent: successes/episodes, 95% Wilson interval, mean env steps."""
     col = 34
@@ -236,10 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         f"max replans {args.max_replans}, skill budget {args.skill_budget}",
         flush=True,
     )
+    from graphs.driver import shared_parts
+
     episodes: list[Episode] = []
     t0 = time.perf_counter()
     for spec in specs:
-        parts = _parts(spec)
+        parts = shared_parts(spec)
         for level in levels:
             for seed in seeds:
                 e = run_mendako(level, seed, spec, parts, args)

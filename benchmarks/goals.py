@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.context import RunSettings
+from graphs.driver import shared_parts
 from graphs.runner import run_goal
 from skills.intervals import paired_bootstrap, wilson
 from skills.library import STATS_ENV
@@ -67,22 +68,11 @@ class Row:
     wall: float
 
 
-def _parts(spec: str) -> tuple[Any, Any]:
-    """A model and scorer shared by every run of ``spec``; ``none`` is built per run from the
-    run's seed (by the runner), so its draws are the run's own."""
-    if spec.split(":", 1)[0] == "none":
-        return None, None
-    from agents.llm import make_chat_model, make_scorer
-
-    llm = make_chat_model(spec)
-    return llm, make_scorer(llm)
-
-
 def run_all(goals: Iterable[str], specs: list[str], seeds: list[int], args: Any) -> list[Row]:
     """Every (goal, seed, backend) run, printed as it ends; the backends take turns on each
     (goal, seed), so a run cut short still compares them on the same goals and seeds."""
     rows = []
-    parts = {spec: _parts(spec) for spec in specs}
+    parts = {spec: shared_parts(spec) for spec in specs}
     for goal in goals:
         for seed in seeds:
             for spec in specs:

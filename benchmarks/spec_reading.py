@@ -41,6 +41,7 @@ from agents import goal_reader, spec_reader  # noqa: E402
 from agents.goal_spec import Achieve, GoalSpec, condition_text  # noqa: E402
 from envs import goal_vocab  # noqa: E402
 from envs.registry import adapter  # noqa: E402
+from graphs.driver import shared_parts  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 _STATS = ("health", "food", "drink", "energy")
@@ -115,15 +116,6 @@ def run_reading(goal: str, env: str, rules: Any, llm: Any, scorer: Any) -> GoalS
     )
 
 
-def _parts(spec: str) -> tuple[Any, Any]:
-    if spec.split(":", 1)[0] == "none":
-        return None, None  # the words alone: no model, no scorer (what `--llm none` reads)
-    from agents.llm import make_chat_model, make_scorer
-
-    llm = make_chat_model(spec)
-    return llm, make_scorer(llm)
-
-
 def _rate(rows: list[tuple[Phrasing, GoalSpec | None]], keep: Any) -> str:
     sel = [(p, s) for p, s in rows if keep(p)]
     if not sel:
@@ -139,7 +131,7 @@ def evaluate(
     vocab = goal_vocab.load(env)
     assert vocab is not None
     rules = adapter(env).load_rules()
-    llm, scorer = _parts(spec)
+    llm, scorer = shared_parts(spec)
     model_rows, words_rows, reader_rows = [], [], []
     t_model = t_reader = 0.0
     for p in items:

@@ -151,6 +151,16 @@ def resolve_parts(settings: RunSettings, llm: Any, scorer: Any, library: Any) ->
     return llm, scorer, library
 
 
+def shared_parts(spec: str) -> tuple[Any, Any]:
+    """A model and scorer of LLM ``spec`` that many runs share (a benchmark's arm); ``(None,
+    None)`` for ``none``, which :func:`resolve_parts` builds per run from the run's seed, so
+    its draws are that run's own."""
+    if spec.split(":", 1)[0] == "none":
+        return None, None
+    llm = make_chat_model(spec)
+    return llm, make_scorer(llm)
+
+
 def open_env(
     settings: RunSettings, record: bool, goal: str | None = None
 ) -> tuple[EnvSession, FrameRecorder | None]:
