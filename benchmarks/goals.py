@@ -181,6 +181,8 @@ def main() -> None:
     args = p.parse_args()
     if not args.learn_across:
         os.environ[STATS_ENV] = "frozen"
+    if args.file and not Path(args.file).is_file():
+        p.error(f"no such file of goals: {args.file}")
     goals = ([args.goal] if args.goal else []) + (read_goals(args.file) if args.file else [])
     if not goals:
         p.error("give a goal or --file")
